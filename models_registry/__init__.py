@@ -1,0 +1,1 @@
+"""The registry: applications' data models as metadata, their tables, and their runtime classes."""

@@ -1,0 +1,146 @@
+"""Meta-models: what app builders define. Runtime tables and classes are derived from these rows.
+
+Tables and columns are named by ids (`mortar_t<model id>`, `p<property id>`, `r<relation id>`), so
+renaming a model, property or relation changes these rows only, never the database schema.
+"""
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+from .kinds import KIND_CHOICES
+
+
+class Application(models.Model):
+    class Environment(models.TextChoices):
+        PRODUCTION = "production"
+        SANDBOX = "sandbox"
+
+    slug = models.SlugField(
+        max_length=50,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z][a-z0-9-]*$", "Use lowercase letters, digits and -.")],
+        help_text="Part of the API URL: /api/<slug>/graphql.",
+    )
+    name = models.CharField(max_length=200)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    # Bumped in the same transaction as every schema change; processes compare it per request.
+    schema_version = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class DataModel(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="data_models"
+    )
+    name = models.CharField(max_length=63, help_text="PascalCase, e.g. Task or WebUser.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["application", "name"]
+        verbose_name = "data model"
+        constraints = [
+            models.UniqueConstraint(fields=["application", "name"], name="datamodel_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.slug}.{self.name}" if self.application_id else self.name
+
+    @property
+    def table_name(self) -> str:
+        return f"mortar_t{self.pk}"
+
+
+class Property(models.Model):
+    data_model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="properties")
+    name = models.CharField(max_length=63, help_text="camelCase, e.g. endDate.")
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES, default="text")
+    required = models.BooleanField(default=False)
+    unique = models.BooleanField(default=False)
+    default = models.JSONField(
+        null=True, blank=True, help_text='A JSON value, e.g. "open", 3, true or "2024-01-31".'
+    )
+    # Validations; which apply depends on the kind.
+    min_value = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    min_length = models.PositiveIntegerField(null=True, blank=True)
+    max_length = models.PositiveIntegerField(null=True, blank=True)
+    pattern = models.CharField(
+        max_length=500, blank=True, help_text="A regular expression values must match."
+    )
+    enum_values = models.JSONField(
+        default=list, blank=True, help_text='Options of an enum, e.g. ["low", "high"].'
+    )
+    decimal_places = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Decimals only; 2 when empty."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["data_model", "position", "id"]
+        verbose_name_plural = "properties"
+        constraints = [
+            models.UniqueConstraint(fields=["data_model", "name"], name="property_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.data_model.name}.{self.name}" if self.data_model_id else self.name
+
+    @property
+    def attname(self) -> str:
+        """Attribute and column name on the runtime model."""
+        return f"p{self.pk}"
+
+
+class Relation(models.Model):
+    """A relation between two models of one application.
+
+    `belongs_to`: each `source` record points at one `target` record (`Task.project`); the
+    target sees the inverse has-many field (`Project.tasks`). `has_and_belongs_to_many`: a link
+    table between source and target (`WebUser.roles` / `Role.webUsers`).
+    """
+
+    class Kind(models.TextChoices):
+        BELONGS_TO = "belongs_to", "belongs to (inverse: has many)"
+        HABTM = "has_and_belongs_to_many", "has and belongs to many"
+
+    class OnDelete(models.TextChoices):
+        NULLIFY = "nullify", "nullify the reference"
+        CASCADE = "cascade", "delete the referring records"
+        RESTRICT = "restrict", "refuse while referred to"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="relations")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.BELONGS_TO)
+    source = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="relations_out")
+    source_field = models.CharField(max_length=63, help_text="Field on this model, e.g. project.")
+    target = models.ForeignKey(DataModel, on_delete=models.PROTECT, related_name="relations_in")
+    target_field = models.CharField(
+        max_length=63, help_text="Field on the related model, e.g. tasks."
+    )
+    on_delete = models.CharField(
+        max_length=20,
+        choices=OnDelete.choices,
+        default=OnDelete.NULLIFY,
+        help_text="What happens to records of this model when the related record is deleted.",
+    )
+
+    class Meta:
+        ordering = ["application", "id"]
+
+    def __str__(self) -> str:
+        if not (self.source_id and self.target_id):
+            return self.source_field
+        return f"{self.source.name}.{self.source_field} → {self.target.name}.{self.target_field}"
+
+    @property
+    def attname(self) -> str:
+        return f"r{self.pk}"

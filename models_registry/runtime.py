@@ -1,0 +1,275 @@
+"""Runtime model classes: Django models built from an application's metadata.
+
+Each build gets its own `django.apps.registry.Apps`, so runtime classes never enter Django's
+global app registry: relations between them resolve inside the build, and a stale build is
+freed whole when the last reference to it goes. Builds are cached per application and schema
+version; a process notices another process's schema change by the version on the application
+row, which every request reads anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from django.apps.registry import Apps
+from django.conf import settings
+from django.db import models
+from django.db.migrations.state import AppConfigStub
+from django.db.models.functions import Coalesce
+
+from .kinds import KINDS
+from .models import Application, DataModel, Property, Relation
+
+ON_DELETE = {
+    Relation.OnDelete.NULLIFY: models.SET_NULL,
+    Relation.OnDelete.CASCADE: models.CASCADE,
+    Relation.OnDelete.RESTRICT: models.PROTECT,
+}
+
+
+@dataclass
+class ModelSpec:
+    """What a runtime class represents: its metadata and the user names of its fields."""
+
+    data_model: DataModel
+    properties: dict[str, Property] = field(default_factory=dict)  # by user name
+    # user field name -> (relation, "source" | "target"): which side of the relation this is.
+    relations: dict[str, tuple[Relation, str]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.data_model.name
+
+    def attname(self, field_name: str) -> str:
+        """The runtime attribute behind a user field name (`endDate` -> `p12`)."""
+        if field_name in SYSTEM_ATTNAMES:
+            return SYSTEM_ATTNAMES[field_name]
+        if field_name in self.properties:
+            return self.properties[field_name].attname
+        relation, side = self.relations[field_name]
+        return relation_attname(relation, side)
+
+
+SYSTEM_ATTNAMES = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at"}
+
+
+def relation_attname(relation: Relation, side: str) -> str:
+    base = f"r{relation.pk}" if relation.kind == Relation.Kind.BELONGS_TO else f"m{relation.pk}"
+    return base if side == "source" else f"{base}_set"
+
+
+class RuntimeRecord(models.Model):
+    """Base of every runtime class."""
+
+    _mortar: ModelSpec  # set on each built class
+
+    class Meta:
+        abstract = True
+        app_label = "models_registry"
+
+    def __str__(self) -> str:
+        for prop in self._mortar.properties.values():
+            if KINDS[prop.kind].searchable:
+                value = getattr(self, prop.attname)
+                if value:
+                    return str(value)[:80]
+        return f"{self._mortar.name} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        numbered = [
+            p.attname for p in self._mortar.properties.values() if p.kind == "auto_number"
+        ]
+        if self._state.adding and numbered:
+            for attname in numbered:
+                if getattr(self, attname) is None:
+                    highest = type(self).objects.aggregate(top=Coalesce(models.Max(attname), 0))
+                    setattr(self, attname, highest["top"] + 1)
+        super().save(*args, **kwargs)
+
+
+@dataclass
+class RuntimeModels:
+    """The runtime classes of one application at one schema version."""
+
+    application_id: int
+    version: int
+    apps: Apps
+    by_name: dict[str, type[RuntimeRecord]]
+    by_id: dict[int, type[RuntimeRecord]]
+
+    def __getitem__(self, name: str) -> type[RuntimeRecord]:
+        return self.by_name[name]
+
+    @property
+    def label(self) -> str:
+        return runtime_label(self.application_id)
+
+    def link_class(self, relation_id: int) -> type[models.Model]:
+        """The link-table class of a has-and-belongs-to-many relation."""
+        return self.apps.get_model(self.label, f"J{relation_id}")
+
+    def link_classes(self) -> list[type[models.Model]]:
+        return [cls for cls in self.apps.get_models() if not issubclass(cls, RuntimeRecord)]
+
+
+def runtime_label(application_id: int) -> str:
+    return f"mortar_app{application_id}"
+
+
+def build_runtime_models(application: Application) -> RuntimeModels:
+    """Build (never from cache) the classes of `application` from the metadata in the database."""
+    for _ in range(5):
+        version = _version_of(application.pk)
+        data_models = list(
+            DataModel.objects.filter(application_id=application.pk).prefetch_related("properties")
+        )
+        relations = list(Relation.objects.filter(application_id=application.pk))
+        if _version_of(application.pk) == version:  # no schema change landed meanwhile
+            return build_from_metadata(application.pk, version, data_models, relations)
+    raise RuntimeError("the schema keeps changing; try again")
+
+
+def _version_of(application_id: int) -> int:
+    return Application.objects.values_list("schema_version", flat=True).get(pk=application_id)
+
+
+def build_from_metadata(
+    application_id: int,
+    version: int,
+    data_models: list[DataModel],
+    relations: list[Relation],
+) -> RuntimeModels:
+    label = runtime_label(application_id)
+    # One app config so that reverse relations are found (Options walks the registry's configs).
+    registry = Apps([AppConfigStub(label)])
+    specs = {dm.pk: ModelSpec(dm, {p.name: p for p in dm.properties.all()}) for dm in data_models}
+    attrs_of = {dm.pk: _base_attrs(dm, specs[dm.pk], registry, label) for dm in data_models}
+
+    for relation in relations:
+        specs[relation.source_id].relations[relation.source_field] = (relation, "source")
+        specs[relation.target_id].relations[relation.target_field] = (relation, "target")
+        target_ref = f"{label}.T{relation.target_id}"
+        if relation.kind == Relation.Kind.BELONGS_TO:
+            attrs_of[relation.source_id][relation.attname] = models.ForeignKey(
+                target_ref,
+                on_delete=ON_DELETE[relation.on_delete],
+                null=True,
+                blank=True,
+                db_column=relation.attname,
+                related_name=relation_attname(relation, "target"),
+                verbose_name=relation.source_field,
+            )
+        else:
+            _build_link_class(relation, registry, label)
+            attrs_of[relation.source_id][f"m{relation.pk}"] = models.ManyToManyField(
+                target_ref,
+                through=f"{label}.J{relation.pk}",
+                through_fields=("a", "b"),
+                related_name=relation_attname(relation, "target"),
+                blank=True,
+                verbose_name=relation.source_field,
+            )
+
+    by_id = {
+        dm.pk: type(f"T{dm.pk}", (RuntimeRecord,), attrs_of[dm.pk]) for dm in data_models
+    }
+    if registry._pending_operations:  # a relation points at a model that was not built
+        raise RuntimeError(f"unresolved runtime relations: {list(registry._pending_operations)}")
+    return RuntimeModels(
+        application_id=application_id,
+        version=version,
+        apps=registry,
+        by_name={cls._mortar.name: cls for cls in by_id.values()},
+        by_id=by_id,
+    )
+
+
+def _base_attrs(dm: DataModel, spec: ModelSpec, registry: Apps, label: str) -> dict:
+    meta = type(
+        "Meta",
+        (),
+        {
+            "apps": registry,
+            "app_label": label,
+            "db_table": dm.table_name,
+            "verbose_name": dm.name,
+            "verbose_name_plural": dm.name,
+            "ordering": ["id"],
+        },
+    )
+    attrs = {
+        "__module__": __name__,
+        "Meta": meta,
+        "_mortar": spec,
+        "id": models.AutoField(primary_key=True),
+        "created_at": models.DateTimeField(auto_now_add=True, verbose_name="createdAt"),
+        "updated_at": models.DateTimeField(auto_now=True, verbose_name="updatedAt"),
+    }
+    for prop in spec.properties.values():
+        attrs[prop.attname] = KINDS[prop.kind].model_field(prop)
+    return attrs
+
+
+def _build_link_class(relation: Relation, registry: Apps, label: str) -> None:
+    meta = type(
+        "Meta",
+        (),
+        {
+            "apps": registry,
+            "app_label": label,
+            "db_table": f"mortar_j{relation.pk}",
+            "constraints": [
+                models.UniqueConstraint(fields=["a", "b"], name=f"mortar_j{relation.pk}_uniq")
+            ],
+        },
+    )
+    type(
+        f"J{relation.pk}",
+        (models.Model,),
+        {
+            "__module__": __name__,
+            "Meta": meta,
+            "a": models.ForeignKey(
+                f"{label}.T{relation.source_id}", models.CASCADE, db_column="a_id", related_name="+"
+            ),
+            "b": models.ForeignKey(
+                f"{label}.T{relation.target_id}", models.CASCADE, db_column="b_id", related_name="+"
+            ),
+        },
+    )
+
+
+_cache: OrderedDict[int, RuntimeModels] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def runtime_models(application: Application) -> RuntimeModels:
+    """The classes of `application` at the schema version read with it, built once per version.
+
+    Callers read the application row at the start of each request (one indexed query): that
+    read is the whole freshness check.
+    """
+    with _cache_lock:
+        cached = _cache.get(application.pk)
+        if cached is not None and cached.version == application.schema_version:
+            _cache.move_to_end(application.pk)
+            return cached
+        built = build_runtime_models(application)
+        _cache[application.pk] = built
+        _cache.move_to_end(application.pk)
+        while len(_cache) > settings.MORTAR_RUNTIME_CACHE_SIZE:
+            _cache.popitem(last=False)
+        return built
+
+
+def current_application(slug: str) -> Application:
+    """The application row as of now: the per-request freshness check (one indexed query)."""
+    return Application.objects.get(slug=slug)
+
+
+def forget_runtime_models() -> None:
+    """Drop every cached build (tests, and after bulk definition loads)."""
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,67 @@
+"""Shared fixtures: applications and models built through the real schema-change functions."""
+
+import os
+
+import pytest
+
+from models_registry import changes
+from models_registry.models import Application
+from models_registry.runtime import forget_runtime_models, runtime_models
+
+
+@pytest.fixture
+def make_app(transactional_db):
+    """Create applications; their runtime tables are dropped afterwards (flushes keep them)."""
+    created: list[Application] = []
+
+    def make(slug: str = "shop", name: str | None = None, **fields) -> Application:
+        app = Application.objects.create(slug=slug, name=name or slug.title(), **fields)
+        created.append(app)
+        return app
+
+    yield make
+    for app in created:
+        if Application.objects.filter(pk=app.pk).exists():
+            changes.delete_application(app)
+    forget_runtime_models()
+
+
+@pytest.fixture
+def make_model():
+    """make_model(app, "Task", name="text", endDate="date") — a model and its properties."""
+
+    def make(app: Application, name: str, **kinds: str):
+        data_model = changes.create_model(app, name)
+        for prop_name, kind in kinds.items():
+            changes.add_property(data_model, prop_name, kind)
+        return data_model
+
+    return make
+
+
+@pytest.fixture
+def classes():
+    """classes(app) — the application's runtime classes at its current schema version."""
+
+    def current(app: Application):
+        app.refresh_from_db()
+        return runtime_models(app)
+
+    return current
+
+
+def record_values(cls, *field_names: str) -> list[tuple]:
+    """Rows of a runtime class as tuples of the given user field names, ordered by id."""
+    spec = cls._mortar
+    return list(cls.objects.order_by("id").values_list(*[spec.attname(n) for n in field_names]))
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def pytest_report_header(config):
+    return f"database: {os.environ.get('DATABASE_URL', 'sqlite (default)')}"

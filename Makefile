@@ -1,0 +1,35 @@
+# Mortar — `make run` (embedded: SQLite, nothing else) and `make test` (real PostgreSQL + Redis).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# pytest arguments, e.g. `make test PYTEST_ARGS="-k admin -x"`
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	MORTAR_DEBUG=1 $(PY) manage.py migrate --noinput -v0
+	MORTAR_DEBUG=1 $(PY) manage.py devsetup --port $(PORT)
+	MORTAR_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+# The suite runs twice: on a throwaway PostgreSQL, then on SQLite; Redis serves both.
+test: lint
+	MORTAR_SECRET_KEY=test-only-secret-key-not-for-production \
+	  $(PY) scripts/test_services.py --databases postgres,sqlite -- \
+	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	MORTAR_SECRET_KEY=bench-only-secret-key \
+	  $(PY) scripts/test_services.py --databases postgres -- $(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

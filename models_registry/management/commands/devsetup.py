@@ -1,0 +1,51 @@
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from models_registry.models import Application
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare a development site (used by `make run`): load the demo application if it is "
+        "absent, make sure a dev admin exists, and print where everything is. Running it again "
+        "reuses what exists."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default="8000", help="port the server will listen on")
+
+    def handle(self, port="8000", **options):
+        if not Application.objects.filter(slug="demo").exists():
+            self.stdout.write("Loading the demo application ...")
+            call_command("loadapp", str(DEMO_FILE), with_data=True, stdout=self.stdout)
+        username, password = self.dev_admin()
+        base = f"http://127.0.0.1:{port}"
+        self.stdout.write(
+            "\n"
+            f"  Admin:     {base}/admin/   (user {username!r}, password {password!r})\n"
+            f"  Demo API:  {base}/api/demo/graphql\n"
+            f"  Health:    {base}/healthz\n"
+        )
+
+    def dev_admin(self) -> tuple[str, str]:
+        """The dev admin's credentials; the password is made once and kept in the data dir."""
+        secret_file = Path(settings.DATA_DIR) / "dev-admin-password"
+        if not secret_file.exists():
+            secret_file.parent.mkdir(parents=True, exist_ok=True)
+            secret_file.write_text(secrets.token_urlsafe(12))
+            secret_file.chmod(0o600)
+        password = secret_file.read_text().strip()
+        user, _ = get_user_model().objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        return "admin", password

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Count, F
-from django.db.models.fields import NOT_PROVIDED
 
 from .kinds import KINDS, convert_value
 from .models import Application, DataModel, Property, Relation
@@ -238,12 +237,16 @@ def _kind_change_problems(cls, previous: Property, prop: Property) -> list[str]:
         return [f"A {source.label} property cannot become a {target.label} property; add a new "
                 "property instead and copy the values."]
     _, failures, examples = _convert_rows(cls, previous, prop)
-    if failures:
-        shown = ", ".join(repr(value) for value in examples)
-        return [f"{failures} records have a {previous.name} that cannot be converted to "
-                f"{target.label} (e.g. {shown}); fix or clear those values first. Nothing was "
-                "changed."]
-    return []
+    return _unconvertible(previous, prop, failures, examples)
+
+
+def _unconvertible(previous: Property, prop: Property, failures: int, examples: list) -> list:
+    if not failures:
+        return []
+    shown = ", ".join(repr(value) for value in examples)
+    return [f"{failures} records have a {previous.name} that cannot be converted to "
+            f"{KINDS[prop.kind].label} (e.g. {shown}); fix or clear those values first. Nothing "
+            "was changed."]
 
 
 def _convert_rows(cls, previous: Property, prop: Property):
@@ -342,12 +345,16 @@ def _rewrite_column(editor, before, after, previous: Property, updated: Property
     """Kind change with new storage: convert every value in Python, drop the old column, add the
     new one, write the values back. All inside the schema change's transaction."""
     converted, failures, examples = _convert_rows(before, previous, updated)
-    if failures:
-        _refuse(_kind_change_problems(before, previous, updated), "kind")
+    _refuse(_unconvertible(previous, updated, failures, examples), "kind")
     editor.remove_field(before, before._meta.get_field(previous.attname))
     final = after._meta.get_field(updated.attname)
-    staging = copy.copy(final)
-    staging.null, staging.unique, staging.default = True, False, NOT_PROVIDED
+    # First nullable, not unique and without default: required and unique follow once filled.
+    _, _, args, kwargs = final.deconstruct()
+    kwargs.update(null=True, unique=False)
+    kwargs.pop("default", None)
+    staging = type(final)(*args, **kwargs)
+    staging.set_attributes_from_name(final.name)
+    staging.model = after
     editor.add_field(after, staging)
     table = connection.ops.quote_name(after._meta.db_table)
     column = connection.ops.quote_name(final.column)

@@ -37,18 +37,20 @@ class Kind:
     converts_from: frozenset[str] = frozenset()
 
     def model_field(self, prop: Property) -> models.Field:
-        field = self.make_field(prop)
-        field.db_column = prop.attname
-        field.verbose_name = prop.name
-        field.null = not prop.required
-        field.blank = not prop.required
-        field.unique = prop.unique
+        options = {
+            "db_column": prop.attname,
+            "verbose_name": prop.name,
+            "null": not prop.required,
+            "blank": not prop.required,
+            "unique": prop.unique,
+            "validators": self.validators(prop),
+        }
         if prop.default is not None and self.can_default:
-            field.default = self.parse(prop.default)
-        field.validators = [*field.validators, *self.validators(prop)]
-        return field
+            options["default"] = self.parse(prop.default)
+        return self.make_field(prop, **options)
 
-    def make_field(self, prop: Property) -> models.Field:
+    def make_field(self, prop: Property, **options) -> models.Field:
+        """The Django field that stores this kind, built with the common `options`."""
         raise NotImplementedError(f"kind {self.name} has no storage")
 
     def validators(self, prop: Property) -> list:
@@ -113,8 +115,8 @@ class TextKind(Kind):
          "date", "datetime", "time", "json", "auto_number"}
     )
 
-    def make_field(self, prop):
-        return models.TextField()
+    def make_field(self, prop, **options):
+        return models.TextField(**options)
 
     def parse(self, value):
         if not isinstance(value, str):
@@ -171,8 +173,8 @@ class EnumKind(TextKind):
     name, label = "enum", "enum"
     has_length = False
 
-    def make_field(self, prop):
-        return models.TextField(choices=[(v, v) for v in prop.enum_values])
+    def make_field(self, prop, **options):
+        return models.TextField(choices=[(v, v) for v in prop.enum_values], **options)
 
     def check_settings(self, prop):
         problems = super().check_settings(prop)
@@ -191,8 +193,8 @@ class PasswordKind(Kind):
     can_unique = False
     converts_from = frozenset({"text"})
 
-    def make_field(self, prop):
-        return models.TextField()
+    def make_field(self, prop, **options):
+        return models.TextField(**options)
 
     def parse(self, value):
         """Plain text in, a hash out (values that are already hashes are kept)."""
@@ -216,8 +218,8 @@ class IntegerKind(Kind):
     has_range = True
     converts_from = frozenset(TEXT_KINDS | {"decimal", "price", "boolean", "auto_number"})
 
-    def make_field(self, prop):
-        return models.IntegerField()
+    def make_field(self, prop, **options):
+        return models.IntegerField(**options)
 
     def parse(self, value):
         if isinstance(value, bool):
@@ -245,12 +247,10 @@ class AutoNumberKind(IntegerKind):
     can_default = False
     converts_from = frozenset({"integer"})
 
-    def model_field(self, prop):
-        field = super().model_field(prop)
-        field.null = True  # assigned on insert
-        field.unique = True
-        field.editable = False
-        return field
+    def make_field(self, prop, **options):
+        # Assigned on insert, so never required of the writer; unique by nature.
+        options.update(null=True, blank=True, unique=True, editable=False)
+        return models.IntegerField(**options)
 
 
 DECIMAL_TEXT = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
@@ -265,8 +265,8 @@ class DecimalKind(Kind):
     def places(self, prop):
         return prop.decimal_places if prop.decimal_places is not None else self.default_places
 
-    def make_field(self, prop):
-        return models.DecimalField(max_digits=30, decimal_places=self.places(prop))
+    def make_field(self, prop, **options):
+        return models.DecimalField(max_digits=30, decimal_places=self.places(prop), **options)
 
     def parse(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, str, decimal.Decimal, float)):
@@ -302,8 +302,8 @@ class BooleanKind(Kind):
     converts_from = frozenset(TEXT_KINDS | {"integer"})
     truths = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
-    def make_field(self, prop):
-        return models.BooleanField()
+    def make_field(self, prop, **options):
+        return models.BooleanField(**options)
 
     def parse(self, value):
         if isinstance(value, bool):
@@ -320,8 +320,8 @@ class DateKind(Kind):
     has_range = True
     converts_from = frozenset(TEXT_KINDS | {"datetime"})
 
-    def make_field(self, prop):
-        return models.DateField()
+    def make_field(self, prop, **options):
+        return models.DateField(**options)
 
     def parse(self, value):
         if isinstance(value, dt.datetime):
@@ -351,8 +351,8 @@ class DateTimeKind(Kind):
     has_range = True
     converts_from = frozenset(TEXT_KINDS | {"date"})
 
-    def make_field(self, prop):
-        return models.DateTimeField()
+    def make_field(self, prop, **options):
+        return models.DateTimeField(**options)
 
     def parse(self, value):
         if isinstance(value, dt.datetime):
@@ -380,8 +380,8 @@ class TimeKind(Kind):
     name, label = "time", "time"
     converts_from = frozenset(TEXT_KINDS)
 
-    def make_field(self, prop):
-        return models.TimeField()
+    def make_field(self, prop, **options):
+        return models.TimeField(**options)
 
     def parse(self, value):
         if isinstance(value, dt.time):
@@ -399,8 +399,8 @@ class JsonKind(Kind):
     can_unique = False
     converts_from = frozenset({"text", "rich_text"})
 
-    def make_field(self, prop):
-        return models.JSONField()
+    def make_field(self, prop, **options):
+        return models.JSONField(**options)
 
     def parse(self, value):
         return value
@@ -417,8 +417,8 @@ class FileKind(Kind):
     can_unique = False
     converts_from = frozenset({"image"})
 
-    def make_field(self, prop):
-        return models.JSONField()
+    def make_field(self, prop, **options):
+        return models.JSONField(**options)
 
     def parse(self, value):
         if not (isinstance(value, dict) and isinstance(value.get("key"), str)):

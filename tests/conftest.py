@@ -30,8 +30,8 @@ def make_app(transactional_db):
 def make_model():
     """make_model(app, "Task", name="text", endDate="date") — a model and its properties."""
 
-    def make(app: Application, name: str, **kinds: str):
-        data_model = changes.create_model(app, name)
+    def make(app: Application, model_name: str, /, **kinds: str):
+        data_model = changes.create_model(app, model_name)
         for prop_name, kind in kinds.items():
             changes.add_property(data_model, prop_name, kind)
         return data_model
@@ -65,3 +65,9 @@ def on_postgres() -> bool:
 
 def pytest_report_header(config):
     return f"database: {os.environ.get('DATABASE_URL', 'sqlite (default)')}"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing is slow on purpose; tests only need hashes to be hashes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -376,6 +376,9 @@ class DateTimeKind(Kind):
         return []  # min/max values are numbers in the metadata; datetimes have no range yet
 
 
+TIME_TEXT = re.compile(r"\s*\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?\s*")
+
+
 class TimeKind(Kind):
     name, label = "time", "time"
     converts_from = frozenset(TEXT_KINDS)
@@ -386,7 +389,7 @@ class TimeKind(Kind):
     def parse(self, value):
         if isinstance(value, dt.time):
             return value
-        if isinstance(value, str) and re.fullmatch(r"\s*\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?\s*", value):
+        if isinstance(value, str) and TIME_TEXT.fullmatch(value):
             return dt.time.fromisoformat(value.strip())
         raise ValueError(f"{value!r} is not a time (HH:MM or HH:MM:SS)")
 

@@ -14,6 +14,7 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
+    media = settings.MEDIA_URL.strip("/")
     urlpatterns.append(
-        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
+        path(f"{media}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
     )

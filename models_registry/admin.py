@@ -1,0 +1,253 @@
+"""The builders' admin: applications, data models, and their properties and relations inline.
+
+Every save goes through `changes`: a new model creates its table, an inline row adds, alters or
+drops a column, deleting an application drops its tables. Checks run in the forms, so refusals
+show on the field to fix; a refusal that still happens at save time rolls the whole save back.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from . import changes
+from .admin_forms import (
+    DataModelForm,
+    PropertyForm,
+    PropertyFormSet,
+    RelationForm,
+    RelationFormSet,
+    RelationTargetField,
+)
+from .admin_records import RecordBrowser, record_count
+from .models import Application, DataModel, Property, Relation
+
+
+class SchemaChangeViews:
+    """For admins whose saves and deletes run schema changes.
+
+    SQLite's foreign-key checks are paused before the admin opens its transaction (SQLite cannot
+    pause them inside one). A SchemaChangeError that escapes the save (a change refused after
+    the form's checks passed, e.g. by a concurrent edit) has rolled the admin's transaction
+    back; the builder sees its message instead of an error page.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        view = super().changeform_view
+        return self._schema_guarded(request, view, request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._schema_guarded(
+            request, super().delete_view, request, object_id, extra_context
+        )
+
+    def changelist_view(self, request, extra_context=None):  # runs the bulk delete action
+        return self._schema_guarded(request, super().changelist_view, request, extra_context)
+
+    def _schema_guarded(self, request, view, *args):
+        with changes.sqlite_foreign_keys_paused():
+            try:
+                return view(*args)
+            except changes.SchemaChangeError as error:
+                messages.error(request, f"Nothing was changed: {error.message}")
+                return HttpResponseRedirect(request.get_full_path())
+
+
+def deletion_summary(data_model: DataModel) -> list:
+    """What deleting a model takes with it, as an item of the admin's nested delete list."""
+    return [
+        f"{data_model.name}: its table {data_model.table_name} and its "
+        f"{record_count(data_model)} records",
+        [f"property {prop.name} ({prop.get_kind_display()})" for prop in data_model.properties.all()],
+    ]
+
+
+def change_url(obj) -> str:
+    return reverse(f"admin:models_registry_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+@admin.register(Application)
+class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
+    list_display = ["slug", "name", "environment", "schema_version", "model_count"]
+    list_filter = ["environment"]
+    search_fields = ["slug", "name"]
+    fields = ["slug", "name", "environment", "schema_version", "data_models_table"]
+    readonly_fields = ["schema_version", "data_models_table"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(model_count=Count("data_models"))
+
+    @admin.display(description="models", ordering="model_count")
+    def model_count(self, application: Application) -> int:
+        return application.model_count
+
+    @admin.display(description="data models")
+    def data_models_table(self, application: Application) -> str:
+        if application.pk is None:
+            return "Save the application first, then add its data models."
+        data_models = application.data_models.annotate(property_count=Count("properties"))
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td><a href="{}">Records</a></td></tr>',
+            (
+                (change_url(dm), dm.name, dm.property_count, RecordBrowser.list_url(dm))
+                for dm in data_models
+            ),
+        )
+        add_url = reverse("admin:models_registry_datamodel_add") + f"?application={application.pk}"
+        return format_html(
+            "<table><thead><tr><th>model</th><th>properties</th><th></th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a class="addlink" href="{}">Add a data model</a></p>',
+            rows,
+            add_url,
+        )
+
+    def get_deleted_objects(self, objs, request):
+        # Django's collector would stop at Relation.target (PROTECT); delete_application removes
+        # relations first, so list what it drops instead.
+        to_delete: list = []
+        model_count = {"applications": 0, "data models": 0}
+        for application in objs:
+            data_models = list(application.data_models.prefetch_related("properties"))
+            summaries = [item for dm in data_models for item in deletion_summary(dm)]
+            to_delete += [f"application {application}", summaries]
+            model_count["applications"] += 1
+            model_count["data models"] += len(data_models)
+        perms_needed = set() if self.has_delete_permission(request) else {"application"}
+        return to_delete, model_count, perms_needed, []
+
+    def delete_model(self, request, obj: Application) -> None:
+        changes.delete_application(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for application in queryset:
+            changes.delete_application(application)
+
+
+class PropertyInline(admin.TabularInline):
+    model = Property
+    form = PropertyForm
+    formset = PropertyFormSet
+    extra = 1
+
+
+class RelationInline(admin.TabularInline):
+    """Relations of which this model is the source; incoming ones are listed on the model."""
+
+    model = Relation
+    form = RelationForm
+    formset = RelationFormSet
+    fk_name = "source"
+    extra = 0
+    verbose_name = "relation from this model"
+    verbose_name_plural = "relations from this model"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["formfield_callback"] = partial(self.formfield_for_dbfield, request=request, parent=obj)
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, parent=None, **kwargs):
+        if db_field.name == "target":
+            kwargs["form_class"] = RelationTargetField
+            if parent is not None:  # offer the models of the same application
+                kwargs["queryset"] = DataModel.objects.filter(application_id=parent.application_id)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(DataModel)
+class DataModelAdmin(SchemaChangeViews, admin.ModelAdmin):
+    form = DataModelForm
+    inlines = [PropertyInline, RelationInline]
+    list_display = ["name", "application", "property_count", "records_link"]
+    list_filter = ["application"]
+    list_select_related = ["application"]
+    search_fields = ["name"]
+
+    def get_urls(self):
+        # Before the admin's own URLs: its catch-all `<object_id>/` would take these.
+        return [*RecordBrowser(self).get_urls(), *super().get_urls()]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(property_count=Count("properties"))
+
+    def get_fields(self, request, obj=None):
+        return ["application", "name", "incoming_relations"] if obj else ["application", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A model stays in its application: its table and relations belong there.
+        return ["application", "incoming_relations"] if obj else []
+
+    def get_inlines(self, request, obj):
+        # Properties are added once the model (and its table) exists: see response_add.
+        return self.inlines if obj else []
+
+    @admin.display(description="properties", ordering="property_count")
+    def property_count(self, data_model: DataModel) -> int:
+        return data_model.property_count
+
+    @admin.display(description="records")
+    def records_link(self, data_model: DataModel) -> str:
+        return format_html('<a href="{}">Records</a>', RecordBrowser.list_url(data_model))
+
+    @admin.display(description="relations from other models")
+    def incoming_relations(self, data_model: DataModel) -> str:
+        relations = data_model.relations_in.exclude(source=data_model).select_related("source")
+        if not relations:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}.{}</a> → {}.{} ({})',
+            (
+                (change_url(r.source), r.source.name, r.source_field, data_model.name,
+                 r.target_field, r.get_kind_display())
+                for r in relations
+            ),
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_addanother" in request.POST or admin.options.IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        messages.success(request, f"The model {obj.name} and its table were created; add its "
+                                  "properties and relations below.")
+        return HttpResponseRedirect(change_url(obj))
+
+    def save_model(self, request, obj: DataModel, form, change: bool) -> None:
+        if change:
+            changes.rename_model(DataModel.objects.get(pk=obj.pk), obj.name)
+            return
+        created = changes.create_model(obj.application, obj.name)
+        obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
+        obj._state.adding = False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Refused up front with the reason, rather than Django's "protected objects" page.
+        data_model = self.get_object(request, unquote(object_id))
+        if data_model is not None and self.has_delete_permission(request, data_model):
+            problems = changes.delete_model_problems(data_model)
+            if problems:
+                for problem in problems:
+                    messages.error(request, problem)
+                return HttpResponseRedirect(change_url(data_model))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, protected = [], []
+        for data_model in objs:
+            to_delete += deletion_summary(data_model)
+            protected += changes.delete_model_problems(data_model)
+        perms_needed = set() if self.has_delete_permission(request) else {"data model"}
+        return to_delete, {"data models": len(objs)}, perms_needed, protected
+
+    def delete_model(self, request, obj: DataModel) -> None:
+        changes.delete_model(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for data_model in queryset:
+            changes.delete_model(data_model)

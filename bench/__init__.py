@@ -1,1 +1,1 @@
-"""Benchmarks (`make bench`): run against the database in DATABASE_URL, never part of `make test`."""
+"""Benchmarks (`make bench`): against the database in DATABASE_URL; not part of `make test`."""

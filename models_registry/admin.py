@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -26,7 +27,7 @@ from .admin_forms import (
     RelationFormSet,
     RelationTargetField,
 )
-from .admin_records import RecordBrowser, record_count
+from .admin_records import RecordBrowser, counted, record_count
 from .models import Application, DataModel, Property, Relation
 
 
@@ -44,14 +45,14 @@ class SchemaChangeViews:
         return self._schema_guarded(request, view, request, object_id, form_url, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
-        return self._schema_guarded(
-            request, super().delete_view, request, object_id, extra_context
-        )
+        return self._schema_guarded(request, super().delete_view, request, object_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):  # runs the bulk delete action
         return self._schema_guarded(request, super().changelist_view, request, extra_context)
 
     def _schema_guarded(self, request, view, *args):
+        if request.method != "POST":  # only posts change anything
+            return view(*args)
         with changes.sqlite_foreign_keys_paused():
             try:
                 return view(*args)
@@ -64,8 +65,11 @@ def deletion_summary(data_model: DataModel) -> list:
     """What deleting a model takes with it, as an item of the admin's nested delete list."""
     return [
         f"{data_model.name}: its table {data_model.table_name} and its "
-        f"{record_count(data_model)} records",
-        [f"property {prop.name} ({prop.get_kind_display()})" for prop in data_model.properties.all()],
+        f"{counted(record_count(data_model), 'record')}",
+        [
+            f"property {prop.name} ({prop.get_kind_display()})"
+            for prop in data_model.properties.all()
+        ],
     ]
 
 
@@ -150,7 +154,9 @@ class RelationInline(admin.TabularInline):
     verbose_name_plural = "relations from this model"
 
     def get_formset(self, request, obj=None, **kwargs):
-        kwargs["formfield_callback"] = partial(self.formfield_for_dbfield, request=request, parent=obj)
+        kwargs["formfield_callback"] = partial(
+            self.formfield_for_dbfield, request=request, parent=obj
+        )
         return super().get_formset(request, obj, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, parent=None, **kwargs):
@@ -205,17 +211,26 @@ class DataModelAdmin(SchemaChangeViews, admin.ModelAdmin):
             mark_safe("<br>"),
             '<a href="{}">{}.{}</a> → {}.{} ({})',
             (
-                (change_url(r.source), r.source.name, r.source_field, data_model.name,
-                 r.target_field, r.get_kind_display())
+                (
+                    change_url(r.source),
+                    r.source.name,
+                    r.source_field,
+                    data_model.name,
+                    r.target_field,
+                    r.get_kind_display(),
+                )
                 for r in relations
             ),
         )
 
     def response_add(self, request, obj, post_url_continue=None):
-        if "_addanother" in request.POST or admin.options.IS_POPUP_VAR in request.POST:
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
             return super().response_add(request, obj, post_url_continue)
-        messages.success(request, f"The model {obj.name} and its table were created; add its "
-                                  "properties and relations below.")
+        messages.success(
+            request,
+            f"The model {obj.name} and its table were created; add its "
+            "properties and relations below.",
+        )
         return HttpResponseRedirect(change_url(obj))
 
     def save_model(self, request, obj: DataModel, form, change: bool) -> None:

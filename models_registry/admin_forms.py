@@ -102,6 +102,11 @@ class RelationForm(forms.ModelForm):
     class Meta:
         model = Relation
         fields = RELATION_FIELDS
+        labels = {
+            "source_field": "field on this model",
+            "target": "related model",
+            "target_field": "field on the related model",
+        }
         widgets = {
             "source_field": forms.TextInput(attrs={"size": 14}),
             "target_field": forms.TextInput(attrs={"size": 14}),

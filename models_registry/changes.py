@@ -8,6 +8,7 @@ changes nothing. Check functions (`*_problems`) are the same checks without appl
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,7 +39,7 @@ def _refuse(problems: list[str], field: str | None = None) -> None:
 
 # -- transactions ---------------------------------------------------------------------------
 
-_fk_pause_depth = 0
+_pauses = threading.local()  # per thread, as connections are
 
 
 @contextmanager
@@ -46,18 +47,18 @@ def sqlite_foreign_keys_paused() -> Iterator[None]:
     """SQLite's schema editor needs foreign-key checks off, which SQLite only allows outside a
     transaction: callers that open their own transaction around schema changes (the admin,
     loadapp) enter this first. A no-op on PostgreSQL, whose DDL is transactional as it is."""
-    global _fk_pause_depth
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    _fk_pause_depth += 1
-    if _fk_pause_depth == 1:
+    depth = getattr(_pauses, "depth", 0)
+    _pauses.depth = depth + 1
+    if depth == 0:
         connection.disable_constraint_checking()
     try:
         yield
     finally:
-        _fk_pause_depth -= 1
-        if _fk_pause_depth == 0:
+        _pauses.depth = depth
+        if depth == 0:
             connection.enable_constraint_checking()
 
 

@@ -59,10 +59,11 @@ class Kind:
             found.append(validators.MinLengthValidator(prop.min_length))
         if self.has_length and prop.max_length is not None:
             found.append(validators.MaxLengthValidator(prop.max_length))
+        # format(..., "f"): SQLite gives back 0 as Decimal("0E-10"), which is no integer text
         if self.has_range and prop.min_value is not None:
-            found.append(validators.MinValueValidator(self.parse(str(prop.min_value))))
+            found.append(validators.MinValueValidator(self.parse(format(prop.min_value, "f"))))
         if self.has_range and prop.max_value is not None:
-            found.append(validators.MaxValueValidator(self.parse(str(prop.max_value))))
+            found.append(validators.MaxValueValidator(self.parse(format(prop.max_value, "f"))))
         if prop.pattern:
             found.append(validators.RegexValidator(prop.pattern))
         return found
@@ -317,7 +318,6 @@ class BooleanKind(Kind):
 
 class DateKind(Kind):
     name, label = "date", "date"
-    has_range = True
     converts_from = frozenset(TEXT_KINDS | {"datetime"})
 
     def make_field(self, prop, **options):
@@ -348,7 +348,6 @@ def _parse_iso_datetime(text: str) -> dt.datetime | None:
 
 class DateTimeKind(Kind):
     name, label = "datetime", "date and time"
-    has_range = True
     converts_from = frozenset(TEXT_KINDS | {"date"})
 
     def make_field(self, prop, **options):
@@ -371,9 +370,6 @@ class DateTimeKind(Kind):
 
     def to_json(self, value):
         return None if value is None else value.isoformat()
-
-    def validators(self, prop):
-        return []  # min/max values are numbers in the metadata; datetimes have no range yet
 
 
 TIME_TEXT = re.compile(r"\s*\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?\s*")

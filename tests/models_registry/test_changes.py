@@ -327,3 +327,17 @@ def test_kind_change_keeps_required_and_unique(make_app, make_model, classes):
         Item.objects.create(**{f"p{code.pk}": 1})
     with pytest.raises(IntegrityError), transaction.atomic():
         Item.objects.create(**{f"p{code.pk}": None})
+
+
+def test_number_ranges_apply_including_zero(make_app, make_model, classes):
+    app = make_app()
+    person = make_model(app, "Person")
+    age = changes.add_property(person, "age", "integer", min_value=0, max_value=150)
+    Person = classes(app)["Person"]
+    from django.core.exceptions import ValidationError
+
+    Person(**{f"p{age.pk}": 0}).full_clean()
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        Person(**{f"p{age.pk}": -1}).full_clean()
+    with pytest.raises(ValidationError, match="less than or equal to 150"):
+        Person(**{f"p{age.pk}": 151}).full_clean()

@@ -1,0 +1,964 @@
+"""The builders' admin through Django's test client: schema changes and the record browser."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils.html import escape
+
+from models_registry import changes
+from models_registry.models import Application, DataModel, Property, Relation
+from tests.conftest import record_values
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def admin_url(name: str, *args) -> str:
+    return reverse(f"admin:models_registry_{name}", args=args)
+
+
+def page_text(response) -> str:
+    return response.content.decode()
+
+
+def shows(response, message: str) -> bool:
+    """Whether the page shows `message` (as the template escapes it)."""
+    return escape(message) in page_text(response)
+
+
+def table_exists(table: str) -> bool:
+    return table in connection.introspection.table_names()
+
+
+def table_columns(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        return {col.name for col in connection.introspection.get_table_description(cursor, table)}
+
+
+def form_value(value) -> str | None:
+    """A value as a browser posts it; None for an unticked checkbox (not sent at all)."""
+    if value is True:
+        return "on"
+    if value is False or value is None:
+        return None
+    return str(value)
+
+
+def inline_formset(prefix: str, rows: list[dict]) -> dict:
+    """POST data of an admin inline: its management form and one form per row. Rows with an
+    `id` are existing objects and must come first."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(sum(1 for row in rows if "id" in row)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            if form_value(value) is not None:
+                data[f"{prefix}-{index}-{key}"] = form_value(value)
+    return data
+
+
+def property_row(prop: Property | None = None, **values) -> dict:
+    """A row of the properties inline: a new one, or `prop` as shown, with `values` changed."""
+    row = {
+        "name": "",
+        "kind": "text",
+        "required": False,
+        "unique": False,
+        "default": "",
+        "min_value": "",
+        "max_value": "",
+        "min_length": "",
+        "max_length": "",
+        "pattern": "",
+        "enum_values": "[]",
+        "decimal_places": "",
+    }
+    if prop is not None:
+        row.update(
+            id=prop.pk,
+            data_model=prop.data_model_id,
+            name=prop.name,
+            kind=prop.kind,
+            required=prop.required,
+            unique=prop.unique,
+            pattern=prop.pattern,
+            default="" if prop.default is None else json.dumps(prop.default),
+            enum_values=json.dumps(prop.enum_values),
+            **{
+                key: "" if getattr(prop, key) is None else getattr(prop, key)
+                for key in ("min_value", "max_value", "min_length", "max_length", "decimal_places")
+            },
+        )
+    row.update(values)
+    return row
+
+
+def relation_row(relation: Relation | None = None, **values) -> dict:
+    """A row of the relations inline: a new one, or `relation` as shown, with `values` changed."""
+    row = {
+        "source_field": "",
+        "kind": "belongs_to",
+        "target": "",
+        "target_field": "",
+        "on_delete": "nullify",
+    }
+    if relation is not None:
+        row.update(
+            id=relation.pk,
+            source=relation.source_id,
+            source_field=relation.source_field,
+            kind=relation.kind,
+            target=relation.target_id,
+            target_field=relation.target_field,
+            on_delete=relation.on_delete,
+        )
+    row.update(values)
+    return row
+
+
+def save_model_page(client, data_model, *, name=None, properties=(), relations=(), follow=True):
+    """Post the data model's admin page with these inline rows (existing rows left out of
+    `properties`/`relations` are simply not part of the save)."""
+    data = {
+        "name": name or data_model.name,
+        **inline_formset("properties", list(properties)),
+        **inline_formset("relations_out", list(relations)),
+    }
+    return client.post(admin_url("datamodel_change", data_model.pk), data, follow=follow)
+
+
+def result_rows(response) -> int:
+    """How many records the record list shows."""
+    body = page_text(response).split("<tbody>")[1].split("</tbody>")[0]
+    return body.count("<tr>")
+
+
+def prop_of(data_model: DataModel, name: str) -> Property:
+    return data_model.properties.get(name=name)
+
+
+# -- applications ---------------------------------------------------------------------------
+
+
+def test_application_list_shows_model_count(admin_client, make_app, make_model):
+    app = make_app("shop", "Shop")
+    make_model(app, "Task")
+    make_model(app, "Project")
+
+    response = admin_client.get(admin_url("application_changelist"))
+
+    assert response.status_code == 200
+    assert '<td class="field-model_count">2</td>' in page_text(response)
+
+
+def test_create_application_and_see_its_models(admin_client, make_app, make_model):
+    response = admin_client.post(
+        admin_url("application_add"),
+        {"slug": "crm", "name": "CRM", "environment": "sandbox"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    app = Application.objects.get(slug="crm")
+    assert app.environment == "sandbox"
+
+    other = make_app("shop")
+    task = make_model(other, "Task", title="text")
+    page = admin_client.get(admin_url("application_change", other.pk))
+    assert admin_url("datamodel_change", task.pk) in page_text(page)
+    assert admin_url("datamodel_record_list", task.pk) in page_text(page)
+
+
+def test_delete_application_drops_its_tables(admin_client, make_app, make_model, classes):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text")
+    project = make_model(app, "Project", name="text")
+    changes.add_relation(task, "project", project, "tasks")
+    tags = changes.add_relation(
+        task, "tags", project, "taggedTasks", kind="has_and_belongs_to_many"
+    )
+    classes(app)["Task"].objects.create()
+    tables = [task.table_name, project.table_name, f"mortar_j{tags.pk}"]
+
+    assert all(table_exists(table) for table in tables)
+
+    confirm = admin_client.get(admin_url("application_delete", app.pk))
+    assert f"Task: its table {task.table_name} and its 1 record\n" in page_text(confirm)
+    response = admin_client.post(admin_url("application_delete", app.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Application.objects.filter(pk=app.pk).exists()
+    assert not any(table_exists(table) for table in tables)
+
+
+def test_bulk_delete_applications(admin_client, make_app, make_model):
+    tables = [make_model(make_app(slug), "Task").table_name for slug in ("one", "two")]
+
+    response = admin_client.post(
+        admin_url("application_changelist"),
+        {
+            "action": "delete_selected",
+            "post": "yes",
+            "_selected_action": list(Application.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    assert response.status_code == 302
+    assert not Application.objects.exists()
+    assert not any(table_exists(table) for table in tables)
+
+
+# -- models and properties ------------------------------------------------------------------
+
+
+def test_create_model_through_the_add_form(admin_client, make_app):
+    app = make_app("shop")
+
+    response = admin_client.post(
+        admin_url("datamodel_add"), {"application": app.pk, "name": "Task"}
+    )
+
+    task = DataModel.objects.get(application=app, name="Task")
+    assert response.status_code == 302
+    assert response.url == admin_url("datamodel_change", task.pk)  # on to add its properties
+    assert table_exists(task.table_name)
+    app.refresh_from_db()
+    assert app.schema_version == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("task", "'task' is not a valid model name: start with a capital letter"),
+        ("Query", "'Query' is reserved by the API; choose another model name."),
+        ("Task", "There is already a model named 'Task' in this application."),
+        ("TASK", "There is already a model named 'Task' in this application."),
+    ],
+)
+def test_bad_model_names_are_refused_on_the_form(admin_client, make_app, make_model, name, message):
+    app = make_app("shop")
+    make_model(app, "Task")
+
+    response = admin_client.post(admin_url("datamodel_add"), {"application": app.pk, "name": name})
+
+    assert response.status_code == 200
+    assert shows(response, message)
+    assert DataModel.objects.filter(application=app).count() == 1
+
+
+def test_rename_model_changes_metadata_only(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text")
+
+    save_model_page(admin_client, task, name="Job")
+
+    task.refresh_from_db()
+    assert task.name == "Job"
+    assert table_exists(task.table_name)
+
+
+def test_add_properties_through_the_inline(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task")
+
+    response = save_model_page(
+        admin_client,
+        task,
+        properties=[
+            property_row(name="title", required=True),
+            property_row(
+                name="priority", kind="enum", enum_values='["low", "high"]', default='"low"'
+            ),
+            property_row(name="estimate", kind="decimal", decimal_places=1, min_value=0),
+        ],
+    )
+
+    assert response.status_code == 200, page_text(response)
+    props = {p.name: p for p in task.properties.all()}
+    assert set(props) == {"title", "priority", "estimate"}
+    assert props["priority"].enum_values == ["low", "high"] and props["priority"].default == "low"
+    assert props["title"].required and props["estimate"].decimal_places == 1
+    assert {p.attname for p in props.values()} <= table_columns(task.table_name)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("EndDate", "'EndDate' is not a valid field name: start with a lowercase letter"),
+        ("id", "'id' is a system or reserved field of every model; choose another name."),
+        ("title", "Task already has a field named 'title'."),
+    ],
+)
+def test_bad_property_names_are_refused_on_the_form(
+    admin_client, make_app, make_model, name, message
+):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text")
+    columns = table_columns(task.table_name)
+
+    response = save_model_page(admin_client, task, properties=[property_row(name=name)])
+
+    assert response.status_code == 200
+    assert shows(response, message)
+    assert list(task.properties.values_list("name", flat=True)) == ["title"]
+    assert table_columns(task.table_name) == columns
+
+
+def test_bad_property_settings_are_refused_on_the_form(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task")
+
+    response = save_model_page(
+        admin_client, task, properties=[property_row(name="level", kind="enum")]
+    )
+
+    assert shows(response, 'An enum needs its options as a JSON list, e.g. ["low", "high"].')
+    assert not task.properties.exists()
+
+
+def test_rename_property_is_metadata_only(admin_client, make_app, make_model, classes):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text")
+    classes(app)["Task"].objects.create(**{prop_of(task, "title").attname: "Write"})
+    columns = table_columns(task.table_name)
+
+    save_model_page(
+        admin_client, task, properties=[property_row(prop_of(task, "title"), name="heading")]
+    )
+
+    assert list(task.properties.values_list("name", flat=True)) == ["heading"]
+    assert table_columns(task.table_name) == columns
+    assert record_values(classes(app)["Task"], "heading") == [("Write",)]
+
+
+def test_change_kind_converts_the_values(admin_client, make_app, make_model, classes):
+    app = make_app("shop")
+    task = make_model(app, "Task", points="text")
+    attname = prop_of(task, "points").attname
+    classes(app)["Task"].objects.bulk_create(
+        [classes(app)["Task"](**{attname: text}) for text in ("12", " 7 ", None)]
+    )
+
+    save_model_page(
+        admin_client, task, properties=[property_row(prop_of(task, "points"), kind="integer")]
+    )
+
+    assert prop_of(task, "points").kind == "integer"
+    assert record_values(classes(app)["Task"], "points") == [(12,), (7,), (None,)]
+
+
+def test_change_kind_that_cannot_convert_is_refused(admin_client, make_app, make_model, classes):
+    app = make_app("shop")
+    task = make_model(app, "Task", points="text")
+    attname = prop_of(task, "points").attname
+    classes(app)["Task"].objects.bulk_create(
+        [classes(app)["Task"](**{attname: text}) for text in ("12", "lots")]
+    )
+    version = Application.objects.get(pk=app.pk).schema_version
+
+    response = save_model_page(
+        admin_client,
+        task,
+        properties=[
+            property_row(prop_of(task, "points"), kind="integer"),
+            property_row(name="done", kind="boolean"),  # refused with it: nothing is half-applied
+        ],
+    )
+
+    assert response.status_code == 200
+    assert shows(
+        response,
+        "1 records have a points that cannot be converted to integer "
+        "(e.g. 'lots'); fix or clear those values first.",
+    )
+    assert list(task.properties.values_list("name", "kind")) == [("points", "text")]
+    assert record_values(classes(app)["Task"], "points") == [("12",), ("lots",)]
+    assert Application.objects.get(pk=app.pk).schema_version == version
+
+
+def test_kind_change_to_an_unrelated_kind_is_refused(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task", due="date")
+
+    response = save_model_page(
+        admin_client, task, properties=[property_row(prop_of(task, "due"), kind="boolean")]
+    )
+
+    assert shows(response, "A date property cannot become a boolean property")
+    assert prop_of(task, "due").kind == "date"
+
+
+def test_delete_property_through_the_inline(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text", notes="text")
+    notes = prop_of(task, "notes")
+
+    save_model_page(admin_client, task, properties=[property_row(notes, DELETE=True)])
+
+    assert list(task.properties.values_list("name", flat=True)) == ["title"]
+    assert notes.attname not in table_columns(task.table_name)
+
+
+def test_refusal_at_save_time_rolls_back_the_whole_save(
+    admin_client, make_app, make_model, monkeypatch
+):
+    """A change refused after the form's checks passed (say, a concurrent edit took the name)
+    shows its message, and what the same save did before it is undone."""
+    app = make_app("shop")
+    task = make_model(app, "Task")
+    project = make_model(app, "Project")
+    columns = table_columns(task.table_name)
+
+    def refused(*args, **kwargs):
+        raise changes.SchemaChangeError("Task already has a field named 'project'.", "source_field")
+
+    monkeypatch.setattr(changes, "add_relation", refused)
+    response = save_model_page(
+        admin_client,
+        task,
+        properties=[property_row(name="title")],
+        relations=[relation_row(source_field="project", target=project.pk, target_field="tasks")],
+    )
+
+    assert response.status_code == 200
+    assert shows(response, "Nothing was changed: Task already has a field named 'project'.")
+    assert not task.properties.exists()
+    assert table_columns(task.table_name) == columns
+
+
+# -- relations ------------------------------------------------------------------------------
+
+
+def test_add_relation_through_the_inline(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task")
+    project = make_model(app, "Project")
+
+    save_model_page(
+        admin_client,
+        task,
+        relations=[
+            relation_row(
+                source_field="project", target=project.pk, target_field="tasks", on_delete="cascade"
+            ),
+        ],
+    )
+
+    relation = Relation.objects.get(source=task)
+    assert (relation.target, relation.target_field, relation.on_delete) == (
+        project,
+        "tasks",
+        "cascade",
+    )
+    assert relation.attname in table_columns(task.table_name)
+    project_page = admin_client.get(admin_url("datamodel_change", project.pk))
+    assert "Task.project</a> → Project.tasks" in page_text(project_page)  # shown as incoming
+
+
+def test_relation_targets_offered_are_of_the_same_application(admin_client, make_app, make_model):
+    app, other = make_app("shop"), make_app("crm")
+    task = make_model(app, "Task")
+    make_model(app, "Project")
+    make_model(other, "Customer")
+
+    page = page_text(admin_client.get(admin_url("datamodel_change", task.pk)))
+
+    assert "shop.Project</option>" in page
+    assert "crm.Customer" not in page
+
+
+def test_cross_application_relation_is_refused(admin_client, make_app, make_model):
+    app, other = make_app("shop"), make_app("crm")
+    task = make_model(app, "Task")
+    customer = make_model(other, "Customer")
+
+    response = save_model_page(
+        admin_client,
+        task,
+        relations=[
+            relation_row(source_field="customer", target=customer.pk, target_field="tasks"),
+        ],
+    )
+
+    assert shows(
+        response,
+        "crm.Customer belongs to another application; relations stay within one application.",
+    )
+    assert not Relation.objects.exists()
+
+
+def test_relation_field_clashing_with_a_property_is_refused(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task")
+    project = make_model(app, "Project", tasks="text")
+
+    response = save_model_page(
+        admin_client,
+        task,
+        relations=[
+            relation_row(source_field="project", target=project.pk, target_field="tasks"),
+        ],
+    )
+
+    assert shows(response, "Project already has a field named 'tasks'.")
+    assert not Relation.objects.exists()
+
+
+def test_rename_relation_fields(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task")
+    project = make_model(app, "Project")
+    relation = changes.add_relation(task, "project", project, "tasks")
+
+    save_model_page(
+        admin_client,
+        task,
+        relations=[
+            relation_row(relation, source_field="owner", target_field="ownedTasks"),
+        ],
+    )
+
+    relation.refresh_from_db()
+    assert (relation.source_field, relation.target_field) == ("owner", "ownedTasks")
+
+
+def test_delete_relation_through_the_inline(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task")
+    project = make_model(app, "Project")
+    relation = changes.add_relation(task, "project", project, "tasks")
+
+    save_model_page(admin_client, task, relations=[relation_row(relation, DELETE=True)])
+
+    assert not Relation.objects.exists()
+    assert relation.attname not in table_columns(task.table_name)
+
+
+def test_deleting_a_model_others_relate_to_is_refused(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task")
+    project = make_model(app, "Project")
+    changes.add_relation(task, "project", project, "tasks")
+
+    response = admin_client.post(
+        admin_url("datamodel_delete", project.pk), {"post": "yes"}, follow=True
+    )
+
+    assert shows(
+        response,
+        "Project is related to other models (Task.project → Project.tasks); "
+        "delete those relations first.",
+    )
+    assert DataModel.objects.filter(pk=project.pk).exists()
+    assert table_exists(project.table_name)
+
+
+def test_delete_model(admin_client, make_app, make_model):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text")
+
+    response = admin_client.post(admin_url("datamodel_delete", task.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not DataModel.objects.filter(pk=task.pk).exists()
+    assert not table_exists(task.table_name)
+
+
+# -- records --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crm(make_app, make_model):
+    """Contacts that belong to companies, with validations on several properties."""
+    app = make_app("crm")
+    company = make_model(app, "Company", name="text")
+    contact = make_model(
+        app,
+        "Contact",
+        name="text",
+        email="email",
+        code="text",
+        age="integer",
+        secret="password",
+        photo="image",
+        notes="rich_text",
+        level="integer",
+    )
+    changes.alter_property(prop_of(contact, "name"), required=True)
+    changes.alter_property(prop_of(contact, "email"), unique=True)
+    changes.alter_property(prop_of(contact, "code"), pattern=r"^[A-Z]{3}$")
+    changes.alter_property(prop_of(contact, "age"), min_value=18, max_value=150)
+    changes.delete_property(prop_of(contact, "level"))
+    changes.add_property(contact, "number", "auto_number")
+    changes.add_relation(contact, "company", company, "contacts")
+    return app
+
+
+def record_form(cls, **values) -> dict:
+    """Record form POST data from user field names."""
+    spec = cls._mortar
+    return {spec.attname(name): value for name, value in values.items()}
+
+
+def test_records_list_is_paginated(admin_client, crm, classes, django_assert_max_num_queries):
+    Company, Contact = classes(crm)["Company"], classes(crm)["Contact"]
+    acme = Company.objects.create(**record_form(Company, name="Acme"))
+    spec = Contact._mortar
+    Contact.objects.bulk_create(
+        [
+            Contact(
+                **record_form(Contact, name=f"Person {n}", code="ABC"),
+                **{spec.attname("company") + "_id": acme.pk, spec.attname("number"): n},
+            )
+            for n in range(1, 121)
+        ]
+    )
+    url = admin_url("datamodel_record_list", Contact._mortar.data_model.pk)
+    admin_client.get(url)  # builds the runtime classes once
+
+    with django_assert_max_num_queries(6):  # not one query per row, nor per company cell
+        response = admin_client.get(url)
+
+    text = page_text(response)
+    assert response.status_code == 200
+    assert result_rows(response) == 50
+    for header in ("name", "email", "secret", "photo", "company", "number"):
+        assert f"<span>{header}</span>" in text
+    assert "Person 50<" in text and "Person 51<" not in text
+    assert ">Acme</a>" in text
+    assert "page 1 of 3" in text and "120 records" in text
+    last = admin_client.get(url, {"page": 3})
+    assert result_rows(last) == 20 and "Person 120<" in page_text(last)
+
+
+def test_records_list_search(admin_client, crm, classes):
+    Contact = classes(crm)["Contact"]
+    for name, email in [
+        ("Ada", "ada@example.com"),
+        ("Grace", "grace@navy.mil"),
+        ("Linus", "linus@example.org"),
+    ]:
+        Contact.objects.create(**record_form(Contact, name=name, email=email))
+    url = admin_url("datamodel_record_list", Contact._mortar.data_model.pk)
+
+    by_email = page_text(admin_client.get(url, {"q": "EXAMPLE"}))
+    by_name = page_text(admin_client.get(url, {"q": "grace"}))
+
+    assert "Ada<" in by_email and "Linus<" in by_email and "Grace<" not in by_email
+    assert "2 results" in by_email
+    assert "Grace<" in by_name and "Ada<" not in by_name
+    assert "Searches name, email, code, notes." in by_name
+
+
+def test_password_and_file_values_in_the_list(admin_client, crm, classes, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    Contact = classes(crm)["Contact"]
+    Contact.objects.create(
+        **record_form(
+            Contact,
+            name="Ada",
+            secret="pbkdf2_sha256$1$salt$hash",
+            photo={
+                "name": "ada.png",
+                "key": "files/x/ada.png",
+                "size": 3,
+                "contentType": "image/png",
+            },
+        )
+    )
+
+    text = page_text(
+        admin_client.get(admin_url("datamodel_record_list", Contact._mortar.data_model.pk))
+    )
+
+    assert "pbkdf2" not in text and "<td>set</td>" in text
+    assert '<a href="/media/files/x/ada.png">ada.png</a>' in text
+
+
+def test_create_record_through_the_form(admin_client, crm, classes, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    Company, Contact = classes(crm)["Company"], classes(crm)["Contact"]
+    acme = Company.objects.create(**record_form(Company, name="Acme"))
+    photo = SimpleUploadedFile("ada.png", b"\x89PNG...", content_type="image/png")
+
+    response = admin_client.post(
+        admin_url("datamodel_record_add", Contact._mortar.data_model.pk),
+        record_form(
+            Contact,
+            name="Ada",
+            email="ada@example.com",
+            code="ADA",
+            age="36",
+            secret="s3cret!",
+            photo=photo,
+            notes="<p>first</p>",
+            company=acme.pk,
+        ),
+    )
+
+    assert response.status_code == 302, page_text(response)
+    ada = Contact.objects.get()
+    spec = Contact._mortar
+    assert getattr(ada, spec.attname("email")) == "ada@example.com"
+    assert getattr(ada, spec.attname("age")) == 36
+    assert getattr(ada, spec.attname("company")) == acme
+    assert getattr(ada, spec.attname("number")) == 1  # assigned, not entered
+    assert check_password("s3cret!", getattr(ada, spec.attname("secret")))
+    stored = getattr(ada, spec.attname("photo"))
+    assert stored["name"] == "ada.png" and stored["contentType"] == "image/png"
+    assert (tmp_path / stored["key"]).read_bytes() == b"\x89PNG..."
+
+
+def test_record_form_labels_are_user_names(admin_client, crm, classes):
+    Contact = classes(crm)["Contact"]
+
+    text = page_text(
+        admin_client.get(admin_url("datamodel_record_add", Contact._mortar.data_model.pk))
+    )
+
+    for name in ("name", "email", "secret", "photo", "company"):
+        assert f">{name}:</label>" in text
+    assert ">number:</label>" not in text  # auto numbers are assigned by the database
+    assert 'type="password"' in text
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"name": "", "email": "a@b.co"}, "name", "This field is required."),
+        ({"name": "Ada", "email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"name": "Ada", "code": "abc"}, "code", "Enter a valid value."),
+        ({"name": "Ada", "age": "200"}, "age", "Ensure this value is less than or equal to 150."),
+        (
+            {"name": "Ada", "email": "taken@example.com"},
+            "email",
+            "Contact with this email already exists.",
+        ),
+    ],
+)
+def test_record_form_applies_the_model_validations(
+    admin_client, crm, classes, values, field, message
+):
+    Contact = classes(crm)["Contact"]
+    Contact.objects.create(**record_form(Contact, name="Taken", email="taken@example.com"))
+
+    response = admin_client.post(
+        admin_url("datamodel_record_add", Contact._mortar.data_model.pk),
+        record_form(Contact, **values),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors == {Contact._mortar.attname(field): [message]}
+    assert shows(response, message)
+    assert Contact.objects.count() == 1
+
+
+def test_image_property_refuses_other_files(admin_client, crm, classes, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    Contact = classes(crm)["Contact"]
+    notes = SimpleUploadedFile("notes.txt", b"hello", content_type="text/plain")
+
+    response = admin_client.post(
+        admin_url("datamodel_record_add", Contact._mortar.data_model.pk),
+        record_form(Contact, name="Ada", photo=notes),
+    )
+
+    assert shows(response, "notes.txt is not an image (text/plain); upload an image file.")
+    assert not Contact.objects.exists()
+
+
+def test_edit_record_keeps_password_and_file_when_left_empty(admin_client, crm, classes):
+    Contact = classes(crm)["Contact"]
+    spec = Contact._mortar
+    photo = {"name": "a.png", "key": "files/k/a.png", "size": 1, "contentType": "image/png"}
+    ada = Contact.objects.create(
+        **record_form(Contact, name="Ada", secret="pbkdf2_sha256$1$salt$hash", photo=photo)
+    )
+    url = admin_url("datamodel_record_change", spec.data_model.pk, ada.pk)
+
+    page = page_text(admin_client.get(url))
+    response = admin_client.post(url, record_form(Contact, name="Ada L.", secret="", age="36"))
+
+    assert "pbkdf2" not in page and ">a.png</a>" in page
+    assert response.status_code == 302
+    ada.refresh_from_db()
+    assert getattr(ada, spec.attname("name")) == "Ada L."
+    assert getattr(ada, spec.attname("age")) == 36
+    assert getattr(ada, spec.attname("secret")) == "pbkdf2_sha256$1$salt$hash"
+    assert getattr(ada, spec.attname("photo")) == photo
+
+
+def test_edit_record_sets_a_new_password(admin_client, crm, classes):
+    Contact = classes(crm)["Contact"]
+    spec = Contact._mortar
+    ada = Contact.objects.create(**record_form(Contact, name="Ada", secret="old-hash"))
+
+    admin_client.post(
+        admin_url("datamodel_record_change", spec.data_model.pk, ada.pk),
+        record_form(Contact, name="Ada", secret="new secret"),
+    )
+
+    ada.refresh_from_db()
+    assert check_password("new secret", getattr(ada, spec.attname("secret")))
+
+
+def test_record_form_takes_every_kind(admin_client, make_app, make_model, classes):
+    app = make_app("shop")
+    item = make_model(
+        app, "Item", text="text", richText="rich_text", integer="integer", decimal="decimal",
+        price="price", boolean="boolean", date="date", datetime="datetime", time="time",
+        email="email", url="url", phone="phone", json="json", number="auto_number",
+    )  # fmt: skip
+    changes.add_property(item, "enum", "enum", enum_values=["low", "high"])
+    Item = classes(app)["Item"]
+    datetime_field = Item._mortar.attname("datetime")
+
+    response = admin_client.post(
+        admin_url("datamodel_record_add", item.pk),
+        {
+            **record_form(
+                Item,
+                text="a",
+                richText="<p>b</p>",
+                integer="3",
+                decimal="1.25",
+                price="9.99",
+                boolean="true",
+                date="2024-01-31",
+                time="08:30",
+                email="a@b.co",
+                url="https://example.com",
+                phone="+31 20 123 4567",
+                json='{"a": [1]}',
+                enum="high",
+            ),  # fmt: skip
+            f"{datetime_field}_0": "2024-01-31",
+            f"{datetime_field}_1": "13:45:00",
+        },
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    names = ["integer", "decimal", "price", "boolean", "date", "datetime", "time", "json", "enum"]
+    assert record_values(Item, *names) == [
+        (
+            3,
+            Decimal("1.25"),
+            Decimal("9.99"),
+            True,
+            dt.date(2024, 1, 31),
+            dt.datetime(2024, 1, 31, 13, 45, tzinfo=dt.UTC),
+            dt.time(8, 30),
+            {"a": [1]},
+            "high",
+        )
+    ]
+    assert record_values(Item, "number") == [(1,)]
+
+
+def test_habtm_links_are_edited_in_the_form(admin_client, make_app, make_model, classes):
+    app = make_app("shop")
+    user = make_model(app, "WebUser", email="email")
+    role = make_model(app, "Role", name="text")
+    changes.add_relation(user, "roles", role, "webUsers", kind="has_and_belongs_to_many")
+    WebUser, Role = classes(app)["WebUser"], classes(app)["Role"]
+    admin, staff = (Role.objects.create(**record_form(Role, name=n)) for n in ("admin", "staff"))
+
+    response = admin_client.post(
+        admin_url("datamodel_record_add", user.pk),
+        record_form(WebUser, email="ada@example.com", roles=[admin.pk, staff.pk]),
+    )
+
+    assert response.status_code == 302
+    created = WebUser.objects.get()
+    assert set(getattr(created, WebUser._mortar.attname("roles")).all()) == {admin, staff}
+
+
+def test_delete_record_asks_then_deletes(admin_client, crm, classes):
+    Company, Contact = classes(crm)["Company"], classes(crm)["Contact"]
+    acme = Company.objects.create(**record_form(Company, name="Acme"))
+    ada = Contact.objects.create(**record_form(Contact, name="Ada", company=acme))
+    url = admin_url("datamodel_record_delete", Company._mortar.data_model.pk, acme.pk)
+
+    confirm = admin_client.get(url)
+    response = admin_client.post(url, follow=True)
+
+    assert "Are you sure you want to delete Company #" in page_text(confirm)
+    assert shows(response, f"Company #{acme.pk} was deleted.")
+    assert not Company.objects.exists()
+    ada.refresh_from_db()
+    assert getattr(ada, Contact._mortar.attname("company")) is None  # nullify by default
+
+
+def test_delete_record_lists_what_cascades(admin_client, make_app, make_model, classes):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text")
+    project = make_model(app, "Project", name="text")
+    changes.add_relation(task, "project", project, "tasks", on_delete="cascade")
+    Task, Project = classes(app)["Task"], classes(app)["Project"]
+    apollo = Project.objects.create()
+    Task.objects.bulk_create([Task(**record_form(Task, project=apollo)) for _ in range(3)])
+    url = admin_url("datamodel_record_delete", project.pk, apollo.pk)
+
+    confirm = admin_client.get(url)
+    admin_client.post(url)
+
+    assert "3 Task records" in page_text(confirm)
+    assert not Task.objects.exists()
+
+
+def test_delete_record_refused_by_a_restricting_relation(
+    admin_client, make_app, make_model, classes
+):
+    app = make_app("shop")
+    task = make_model(app, "Task", title="text")
+    project = make_model(app, "Project", name="text")
+    changes.add_relation(task, "project", project, "tasks", on_delete="restrict")
+    Task, Project = classes(app)["Task"], classes(app)["Project"]
+    apollo = Project.objects.create()
+    Task.objects.create(**record_form(Task, project=apollo))
+
+    response = admin_client.post(
+        admin_url("datamodel_record_delete", project.pk, apollo.pk), follow=True
+    )
+
+    assert response.status_code == 200
+    refusal = f"Project #{apollo.pk} cannot be deleted: a relation that refuses deletion links it"
+    assert shows(response, f"{refusal} to 1 Task record.")
+    assert Project.objects.filter(pk=apollo.pk).exists()
+
+
+def test_records_need_staff_and_the_data_model_change_permission(
+    make_app, make_model, django_user_model
+):
+    task = make_model(make_app("shop"), "Task", title="text")
+    url = admin_url("datamodel_record_list", task.pk)
+    client = Client()
+    user = django_user_model.objects.create_user("builder", password="pw", is_staff=False)
+    client.force_login(user)
+
+    assert client.get(url).status_code == 302  # to the admin login
+
+    user.is_staff = True
+    user.save()
+    assert client.get(url).status_code == 403
+
+    user.user_permissions.add(Permission.objects.get(codename="change_datamodel"))
+    assert client.get(url).status_code == 200
+
+
+def test_record_pages_link_from_the_model_pages(admin_client, make_app, make_model):
+    task = make_model(make_app("shop"), "Task")
+    records_url = admin_url("datamodel_record_list", task.pk)
+
+    assert records_url in page_text(admin_client.get(admin_url("datamodel_change", task.pk)))
+    assert records_url in page_text(admin_client.get(admin_url("datamodel_changelist")))

@@ -7,6 +7,7 @@ and which validations apply. Nothing outside this module branches on a kind's na
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import decimal
 import json
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 TEXT_KINDS = {"text", "rich_text", "email", "url", "phone", "enum"}
 
 
-class Kind:
+class Kind(abc.ABC):
     name: str = ""
     label: str = ""
     searchable = False  # free-text search in the admin's record browser
@@ -49,9 +50,9 @@ class Kind:
             options["default"] = self.parse(prop.default)
         return self.make_field(prop, **options)
 
+    @abc.abstractmethod
     def make_field(self, prop: Property, **options) -> models.Field:
         """The Django field that stores this kind, built with the common `options`."""
-        raise NotImplementedError(f"kind {self.name} has no storage")
 
     def validators(self, prop: Property) -> list:
         found = []

@@ -7,6 +7,7 @@ refusal shows on the field to fix. The inline formsets' `save()` applies each ro
 
 from __future__ import annotations
 
+import abc
 import copy
 
 from django import forms
@@ -131,7 +132,7 @@ class RelationForm(forms.ModelForm):
         return cleaned
 
 
-class SchemaFormSet(BaseInlineFormSet):
+class SchemaFormSet(BaseInlineFormSet, abc.ABC):
     """An inline formset whose save applies its rows as schema changes: deletions first, then
     changes, then additions. Each change checks again and raises SchemaChangeError if refused;
     the admin's transaction then rolls the whole save back."""
@@ -153,14 +154,17 @@ class SchemaFormSet(BaseInlineFormSet):
                 self.new_objects.append(self.add_row(form))
         return [*self.new_objects, *(obj for obj, _ in self.changed_objects)]
 
+    @abc.abstractmethod
     def delete_row(self, instance: models.Model) -> None:
-        raise NotImplementedError
+        """Apply this row through `changes`."""
 
+    @abc.abstractmethod
     def change_row(self, form: forms.ModelForm) -> None:
-        raise NotImplementedError
+        """Apply this row through `changes`."""
 
+    @abc.abstractmethod
     def add_row(self, form: forms.ModelForm) -> models.Model:
-        raise NotImplementedError
+        """Apply this row through `changes`."""
 
 
 class PropertyFormSet(SchemaFormSet):

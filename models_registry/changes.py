@@ -67,6 +67,9 @@ def schema_change(application: Application):
     """One transaction for metadata, DDL and the new schema version; serialised per application."""
     with sqlite_foreign_keys_paused(), transaction.atomic():
         Application.objects.select_for_update().filter(pk=application.pk).exists()
+        if connection.vendor == "postgresql":  # DDL is not bound by the data API's timeout
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = 0")
         try:
             with connection.schema_editor(atomic=False) as editor:
                 yield editor

@@ -27,6 +27,25 @@ class Application(models.Model):
     )
     # Bumped in the same transaction as every schema change; processes compare it per request.
     schema_version = models.PositiveBigIntegerField(default=1, editable=False)
+
+    # Limits of the data API (DESIGN.md "Request limits").
+    default_page_size = models.PositiveIntegerField(default=50)
+    max_page_size = models.PositiveIntegerField(default=200)
+    max_top_level_fields = models.PositiveIntegerField(default=10)
+    max_depth = models.PositiveIntegerField(
+        default=4, help_text="Records nested in records: allTask → project → tasks is depth 3."
+    )
+    statement_timeout_ms = models.PositiveIntegerField(default=5000)
+    max_body_bytes = models.PositiveIntegerField(default=1024 * 1024)
+    introspection_enabled = models.BooleanField(default=True)
+    playground_enabled = models.BooleanField(
+        default=False, help_text="Serve GraphiQL to browsers at the API URL."
+    )
+    cors_allowed_origins = models.TextField(
+        blank=True,
+        help_text="Browser origins allowed to call the API, one per line "
+        "(e.g. https://app.example.com).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -35,6 +54,11 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def allowed_origins(self) -> set[str]:
+        return {line.strip().rstrip("/") for line in self.cors_allowed_origins.splitlines()
+                if line.strip()}
 
 
 class DataModel(models.Model):

@@ -32,7 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "graphene_django",  # GraphiQL's page and script
     "models_registry",
+    "apps.data_api",
 ]
 
 MIDDLEWARE = [

@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.static import serve
 
 from . import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("apps.data_api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -25,6 +25,7 @@ class Command(BaseCommand):
         if not Application.objects.filter(slug="demo").exists():
             self.stdout.write("Loading the demo application ...")
             call_command("loadapp", str(DEMO_FILE), with_data=True, stdout=self.stdout)
+        Application.objects.filter(slug="demo").update(playground_enabled=True)
         username, password = self.dev_admin()
         base = f"http://127.0.0.1:{port}"
         self.stdout.write(

@@ -1,0 +1,1 @@
+"""The per-application GraphQL data API (read side): schema, planner, endpoint."""

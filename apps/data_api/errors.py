@@ -1,0 +1,68 @@
+"""Errors a client may see: each carries its `extensions.code`; `format_error` is the only place
+that decides what of an exception reaches a response."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    code = "INTERNAL_SERVER_ERROR"
+    http_status = 200  # errors inside a valid GraphQL request are reported with data
+
+    def __init__(self, message: str, **extensions: Any):
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+
+class BadUserInput(ApiError):
+    code = "BAD_USER_INPUT"
+
+
+class QueryTooComplex(ApiError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class Timeout(ApiError):
+    code = "TIMEOUT"
+
+
+class NotFound(ApiError):
+    code = "NOT_FOUND"
+
+
+class Forbidden(ApiError):
+    code = "FORBIDDEN"
+
+
+def error_entry(error: BaseException, path: list | None = None, locations=None) -> dict:
+    """One entry of a response's `errors`: message, locations, path and `extensions.code`."""
+    original = error.original_error if isinstance(error, GraphQLError) else None
+    if isinstance(original, ApiError):
+        error = original
+    entry: dict[str, Any] = {}
+    if isinstance(error, ApiError):
+        entry["message"] = error.message
+        extensions = {"code": error.code, **error.extensions}
+    elif isinstance(error, GraphQLError) and original is None:
+        entry["message"] = error.message  # graphql-core's own: validation, variables, syntax
+        extensions = {"code": (error.extensions or {}).get("code", "BAD_USER_INPUT")}
+    else:
+        log.exception("data API failure", exc_info=original or error)
+        entry["message"] = "Internal server error; it has been logged."
+        extensions = {"code": "INTERNAL_SERVER_ERROR"}
+    if isinstance(error, GraphQLError) and error.locations:
+        locations = error.locations
+    if locations:
+        entry["locations"] = [{"line": loc.line, "column": loc.column} for loc in locations]
+    path = path or (error.path if isinstance(error, GraphQLError) else None)
+    if path:
+        entry["path"] = list(path)
+    entry["extensions"] = extensions
+    return entry

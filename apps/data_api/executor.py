@@ -1,0 +1,279 @@
+"""Run a GraphQL read against an application: parse and validate (cached by document text),
+check limits, then plan and run each top-level field as one SQL statement.
+
+Documents that ask only for `allX`/`oneX` (the usual case) never enter graphql-core's executor:
+each field's JSON text comes from the database and is spliced into the response. Others
+(introspection) run through graphql-core, whose resolvers call the same planner.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import OperationalError, connection
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.collect_fields import collect_fields
+from graphql.execution.values import get_variable_values
+from graphql.language import DocumentNode, FragmentDefinitionNode
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from models_registry.models import Application
+from models_registry.runtime import RuntimeModels, runtime_models
+
+from .errors import ApiError, BadUserInput, Timeout, error_entry
+from .limits import check_limits
+from .planner import Planner, result_set_json
+from .schema import build_schema
+
+DOCUMENTS_KEPT = 256
+
+
+class RequestError(Exception):
+    """The request cannot be executed at all (GraphQL-over-HTTP "request error")."""
+
+    def __init__(self, errors: list[dict], status: int = 400):
+        self.errors = errors
+        self.status = status
+
+
+@dataclass
+class ApiSchema:
+    built: RuntimeModels
+    schema: GraphQLSchema
+    record_types: set[str]
+    documents: OrderedDict = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def document(self, text: str, introspection: bool) -> DocumentNode:
+        """The parsed and validated document, from the cache when seen before."""
+        key = (text, introspection)
+        with self.lock:
+            cached = self.documents.get(key)
+            if cached is not None:
+                self.documents.move_to_end(key)
+        if cached is None:
+            cached = self._parse_and_validate(text, introspection)
+            with self.lock:
+                self.documents[key] = cached
+                while len(self.documents) > DOCUMENTS_KEPT:
+                    self.documents.popitem(last=False)
+        if isinstance(cached, RequestError):
+            raise cached
+        return cached
+
+    def _parse_and_validate(self, text: str, introspection: bool):
+        try:
+            document = parse(text)
+        except GraphQLError as error:
+            return RequestError([error_entry(error)])
+        rules = specified_rules if introspection else (
+            *specified_rules, NoSchemaIntrospectionCustomRule)
+        errors = validate(self.schema, document, rules)
+        if errors:
+            return RequestError([error_entry(error) for error in errors])
+        return document
+
+
+_schemas: dict[int, ApiSchema] = {}
+_schemas_lock = threading.Lock()
+
+
+def api_schema(application: Application) -> ApiSchema:
+    """The application's schema at its current version; built along with its runtime models."""
+    built = runtime_models(application)
+    cached = _schemas.get(application.pk)
+    if cached is not None and cached.built is built:
+        return cached
+    with _schemas_lock:
+        cached = _schemas.get(application.pk)
+        if cached is None or cached.built is not built:
+            record_types = {cls._mortar.name for cls in built.by_id.values()}
+            cached = ApiSchema(built, build_schema(built), record_types)
+            _schemas[application.pk] = cached
+    return cached
+
+
+def run_query(application: Application, text: str, variables: Any, operation_name: str | None,
+              method: str = "POST") -> str:
+    """The JSON text of the response. Raises RequestError when nothing can be executed."""
+    api = api_schema(application)
+    document = api.document(text, application.introspection_enabled)
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        message = (f"No operation named {operation_name!r} in the document." if operation_name
+                   else "The document has several operations: say which in operationName.")
+        raise RequestError([{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}])
+    if operation.operation != OperationType.QUERY:
+        if method == "GET":
+            raise RequestError([{"message": "Mutations are sent with POST, not GET.",
+                                 "extensions": {"code": "BAD_USER_INPUT"}}], status=405)
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError([{"message": "variables must be a JSON object.",
+                             "extensions": {"code": "BAD_USER_INPUT"}}])
+    coerced = get_variable_values(api.schema, operation.variable_definitions or [],
+                                  variables or {})
+    if isinstance(coerced, list):
+        raise RequestError([error_entry(error) for error in coerced])
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    top_level = collect_fields(api.schema, fragments, coerced, api.schema.query_type,
+                               operation.selection_set)
+    try:
+        check_limits(api.schema, fragments, coerced, top_level, application, api.record_types)
+    except ApiError as error:
+        return json.dumps({"errors": [error_entry(error)], "data": None})
+    with statement_timeout(application.statement_timeout_ms):
+        if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
+            return _run_planned(api, application, fragments, coerced, top_level)
+        return _run_with_graphql_core(api, application, document, operation, coerced)
+
+
+def _plannable(name: str, api: ApiSchema) -> bool:
+    return name == "__typename" or (
+        name in api.schema.query_type.fields and (name.startswith("all") or name.startswith("one"))
+        and name[3:] in api.record_types
+    )
+
+
+def _run_planned(api, application, fragments, variables, top_level) -> str:
+    members, errors = [], []
+    for key, nodes in top_level.items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            members.append(json.dumps(key) + ':"Query"')
+            continue
+        try:
+            value = field_json(api, application, fragments, variables, name, nodes)
+        except Exception as error:  # one failing field leaves the others' data
+            located = GraphQLError("", nodes=nodes[0])
+            errors.append(error_entry(_graphql_error(error), path=[key],
+                                      locations=located.locations))
+            value = "null"
+        members.append(json.dumps(key) + ":" + value)
+    data = '"data":{' + ",".join(members) + "}"
+    if errors:
+        return '{"errors":' + json.dumps(errors) + "," + data + "}"
+    return "{" + data + "}"
+
+
+def _graphql_error(error: Exception) -> Exception:
+    if isinstance(error, GraphQLError) and error.original_error is None:
+        return BadUserInput(error.message)  # argument coercion
+    if isinstance(error, OperationalError) and _is_timeout(error):
+        return Timeout("The query ran longer than this application's statement timeout; "
+                       "narrow it with where or a smaller page.")
+    return error
+
+
+def field_json(api: ApiSchema, application, fragments, variables, name, nodes) -> str:
+    """The JSON text of one top-level allX/oneX field: one statement (a second only to count
+    when a page past the end came back empty)."""
+    planner = Planner(api.built, api.schema, fragments, variables, application)
+    plan = planner.plan(name, nodes)
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql.text, plan.sql.params)
+        rows = cursor.fetchall()
+        if plan.shape == "one":
+            return rows[0][0] if rows else "null"
+        if plan.shape == "count":
+            return result_set_json(plan, [], rows[0][0])
+        count = None
+        if plan.count_sql is not None:
+            if rows:
+                count = rows[0][1]
+            elif plan.offset:
+                cursor.execute(plan.count_sql.text, plan.count_sql.params)
+                count = cursor.fetchone()[0]
+            else:
+                count = 0
+    return result_set_json(plan, rows, count)
+
+
+def _run_with_graphql_core(api, application, document, operation, variables) -> str:
+    def resolve_root(root, info, **args):
+        nodes = list(info.field_nodes)
+        text = field_json(api, application, _fragments(document), variables, info.field_name,
+                          nodes)
+        return json.loads(text)
+
+    def resolve_member(source, info, **args):
+        if isinstance(source, dict):
+            return source.get(info.path.key)
+        return resolve_root(source, info, **args)
+
+    result = execute(api.schema, document, root_value=None, variable_values=variables,
+                     operation_name=operation.name.value if operation.name else None,
+                     field_resolver=resolve_member)
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [error_entry(_graphql_error_from(e), path=e.path) for e in result.errors]
+    body["data"] = result.data
+    return json.dumps(body)
+
+
+def _graphql_error_from(error: GraphQLError):
+    if error.original_error is not None:
+        return _graphql_error(error.original_error)
+    return error
+
+
+def _fragments(document: DocumentNode) -> dict:
+    return {d.name.value: d for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)}
+
+
+# -- statement timeout -------------------------------------------------------------------
+
+_timeouts_set: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class statement_timeout:
+    """Stop statements that run longer than `ms`.
+
+    PostgreSQL: the session's statement_timeout, set only when this connection's value differs
+    (no statement per request). SQLite: a progress handler that interrupts past the deadline.
+    """
+
+    def __init__(self, ms: int):
+        self.ms = ms
+
+    def __enter__(self):
+        connection.ensure_connection()
+        raw = connection.connection
+        if connection.vendor == "postgresql":
+            if _timeouts_set.get(raw) != self.ms:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, false)",
+                                   [f"{self.ms}ms"])
+                _timeouts_set[raw] = self.ms
+        elif connection.vendor == "sqlite":
+            deadline = time.monotonic() + self.ms / 1000
+            raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        return self
+
+    def __exit__(self, *exc):
+        if connection.vendor == "sqlite" and connection.connection is not None:
+            connection.connection.set_progress_handler(None, 0)
+        return False
+
+
+def _is_timeout(error: OperationalError) -> bool:
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate == "57014" or "interrupted" in str(error)
+

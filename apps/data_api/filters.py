@@ -1,0 +1,132 @@
+"""`where` arguments to SQL conditions. Values are always bound parameters; every value is
+checked by its property kind first, so a wrong value is a BAD_USER_INPUT naming its field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from models_registry.runtime import RuntimeModels, RuntimeRecord
+
+from .errors import BadUserInput
+from .joins import related_rows
+from .schema import SYSTEM_FIELDS, readable_properties, relation_ends
+from .sql import Aliases, Dialect, Sql, q
+
+SYSTEM_COLUMNS = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at"}
+ORDER = {"gt": ">", "gteq": ">=", "gte": ">=", "lt": "<", "lteq": "<=", "lte": "<="}
+TRUE, FALSE = Sql("1 = 1"), Sql("1 = 0")
+
+
+def escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class FilterCompiler:
+    def __init__(self, built: RuntimeModels, dialect: Dialect, aliases: Aliases):
+        self.built = built
+        self.dialect = dialect
+        self.aliases = aliases
+
+    def condition(self, cls: type[RuntimeRecord], alias: str, where: dict | None,
+                  path: str = "where") -> Sql:
+        """The SQL condition for `where` on records of `cls` in table alias `alias`."""
+        if not where:
+            return TRUE
+        spec = cls._mortar
+        ends = relation_ends(spec, self.built)
+        parts = []
+        for key, value in where.items():
+            place = f"{path}.{key}"
+            if key in ("_and", "_or"):
+                if value is None:
+                    continue
+                inner = [self.condition(cls, alias, item, f"{place}[{i}]")
+                         for i, item in enumerate(value)]
+                if not inner:
+                    parts.append(TRUE if key == "_and" else FALSE)
+                else:
+                    joiner = " AND " if key == "_and" else " OR "
+                    parts.append("(" + Sql.join(joiner, inner) + ")")
+            elif key in ends:
+                if value is None:
+                    continue
+                end = ends[key]
+                target_cls = self.built.by_id[end.target.data_model.pk]
+                inner_alias, rows = related_rows(end, alias, self.aliases)
+                inner = self.condition(target_cls, inner_alias, value, place)
+                parts.append("EXISTS (SELECT 1 " + rows + " AND " + inner + ")")
+            else:
+                parts.append(self._field(cls, alias, key, value or {}, place))
+        return "(" + Sql.join(" AND ", parts) + ")" if parts else TRUE
+
+    def _field(self, cls, alias: str, name: str, ops: dict, place: str) -> Sql:
+        spec = cls._mortar
+        if name in SYSTEM_FIELDS:
+            attname = SYSTEM_COLUMNS[name]
+        elif name in readable_properties(spec):
+            attname = spec.properties[name].attname
+        else:  # the schema only offers known fields; kept as a guard
+            raise BadUserInput(f"{place}: {spec.name} has no field {name!r}.", field=place)
+        field = cls._meta.get_field(attname)
+        column = f"{alias}.{q(field.column)}"
+        parts = [self._operator(field, column, op, value, f"{place}.{op}")
+                 for op, value in ops.items()]
+        parts = [p for p in parts if p is not None]
+        return Sql.join(" AND ", parts) if parts else TRUE
+
+    def _operator(self, field, column: str, op: str, value: Any, place: str) -> Sql | None:
+        if op in ("exists", "does_not_exist"):
+            if value is None:
+                return None
+            present = value if op == "exists" else not value
+            return Sql(f"{column} IS {'NOT ' if present else ''}NULL")
+        if op == "eq":
+            if value is None:
+                return Sql(f"{column} IS NULL")
+            return Sql(f"{column} = %s", [self._prep(field, value, place)])
+        if op == "neq":
+            if value is None:
+                return Sql(f"{column} IS NOT NULL")
+            return Sql(f"({column} <> %s OR {column} IS NULL)", [self._prep(field, value, place)])
+        if value is None:
+            raise BadUserInput(f"{place} needs a value (null is only meaningful for eq and neq).",
+                               field=place)
+        if op in ("in", "nin"):
+            if not value:
+                return FALSE if op == "in" else TRUE
+            params = [self._prep(field, v, place) for v in value]
+            marks = ", ".join(["%s"] * len(params))
+            if op == "in":
+                return Sql(f"{column} IN ({marks})", params)
+            return Sql(f"({column} NOT IN ({marks}) OR {column} IS NULL)", params)
+        if op in ORDER:
+            return Sql(f"{column} {ORDER[op]} %s", [self._prep(field, value, place)])
+        if op == "matches":
+            return self.dialect.matches(column) + Sql("", [f"%{escape_like(value)}%"])
+        if op == "does_not_match":
+            return ("(" + self.dialect.matches(column, negate=True)
+                    + Sql(f" OR {column} IS NULL)", [f"%{escape_like(value)}%"]))
+        if op == "starts_with":
+            return self.dialect.matches(column) + Sql("", [f"{escape_like(value)}%"])
+        if op == "ends_with":
+            return self.dialect.matches(column) + Sql("", [f"%{escape_like(value)}"])
+        if op == "regex":
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise BadUserInput(f"{place}: not a valid regular expression ({error}).",
+                                   field=place) from None
+            return self.dialect.regex(column) + Sql("", [value])
+        raise BadUserInput(f"{place}: unknown operator {op!r}.", field=place)
+
+    @staticmethod
+    def _prep(field, value: Any, place: str) -> Any:
+        try:
+            return field.get_db_prep_value(field.to_python(value), connection, prepared=False)
+        except (ValidationError, ValueError, TypeError) as error:
+            raise BadUserInput(f"{place}: {value!r} is not a valid value here.",
+                               field=place) from error

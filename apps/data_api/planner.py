@@ -1,0 +1,257 @@
+"""Plan each top-level field of a read into one SQL statement that builds its JSON in the database.
+
+The selection set decides the columns, the joins (correlated subqueries) and the JSON shape;
+`where`, `sort` and pages become conditions, ORDER BY and LIMIT with bound parameters. No model
+instance is made and graphql-core's executor does not walk the result: the database's JSON text
+is spliced into the response as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.storage import default_storage
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql.execution.collect_fields import collect_sub_fields
+from graphql.execution.values import get_argument_values
+from graphql.language import FieldNode
+
+from models_registry.kinds import KINDS
+from models_registry.models import Application
+from models_registry.runtime import RuntimeModels, RuntimeRecord
+
+from .errors import BadUserInput
+from .filters import SYSTEM_COLUMNS, FilterCompiler
+from .joins import related_rows
+from .schema import readable_properties, relation_ends
+from .sql import Aliases, Sql, dialect, q
+
+
+@dataclass
+class TopLevelPlan:
+    """The statement of one top-level field and how to turn its rows into the field's JSON."""
+
+    shape: str  # "all", "one", "count"
+    sql: Sql
+    keys: list[tuple[str, str]]  # (response key, what) for a result set: results/count/typename
+    type_name: str
+    offset: int = 0
+    count_sql: Sql | None = None
+
+
+class Planner:
+    def __init__(self, built: RuntimeModels, schema: GraphQLSchema, fragments: dict,
+                 variables: dict, application: Application):
+        self.built = built
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.application = application
+        self.dialect = dialect()
+        self.aliases = Aliases()
+        self.filters = FilterCompiler(built, self.dialect, self.aliases)
+        self.media_url = default_storage.url("")
+
+    # -- top level -------------------------------------------------------------------------
+
+    def plan(self, field_name: str, nodes: list[FieldNode]) -> TopLevelPlan:
+        field_def = self.schema.query_type.fields[field_name]
+        args = get_argument_values(field_def, nodes[0], self.variables)
+        model_name = field_name[3:]
+        cls = self.built.by_name[model_name]
+        if field_name.startswith("one"):
+            return self._plan_one(cls, args, nodes)
+        return self._plan_all(cls, args, nodes, get_named_type(field_def.type))
+
+    def _plan_one(self, cls, args: dict, nodes: list[FieldNode]) -> TopLevelPlan:
+        alias = self.aliases.next()
+        record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
+        where = self.filters.condition(cls, alias, args.get("where"))
+        sql = ("SELECT " + self.dialect.as_text(record) + f" FROM {q(self._table(cls))} {alias}"
+               + " WHERE " + where + f" ORDER BY {alias}.id LIMIT 1")
+        return TopLevelPlan("one", sql, [], cls._mortar.name)
+
+    def _plan_all(self, cls, args: dict, nodes, result_set: GraphQLObjectType) -> TopLevelPlan:
+        wrapper = collect_sub_fields(self.schema, self.fragments, self.variables, result_set,
+                                     nodes)
+        keys, results_nodes = [], []
+        for key, key_nodes in wrapper.items():
+            name = key_nodes[0].name.value
+            keys.append((key, name))
+            if name == "results":
+                results_nodes.extend(key_nodes)
+        limit, offset = self.page(args)
+        table = q(self._table(cls))
+        count_alias = self.aliases.next()
+        count_where = self.filters.condition(cls, count_alias, args.get("where"))
+        count_sql = f"SELECT count(*) FROM {table} {count_alias} WHERE " + count_where
+        if not results_nodes:
+            return TopLevelPlan("count", count_sql, keys, result_set.name)
+        alias = self.aliases.next()
+        record = self.record_json(cls, alias, self._sub_fields(cls, results_nodes))
+        columns = self.dialect.as_text(record)
+        wants_count = any(name == "totalCount" for _, name in keys)
+        if wants_count:
+            columns = columns + ", (" + count_sql + ")"
+        sql = ("SELECT " + columns + f" FROM {table} {alias} WHERE "
+               + self.filters.condition(cls, alias, args.get("where"))
+               + " ORDER BY " + self.order_by(cls, alias, args.get("sort"))
+               + Sql(" LIMIT %s OFFSET %s", [limit, offset]))
+        return TopLevelPlan("all", sql, keys, result_set.name, offset,
+                            count_sql if wants_count else None)
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _sub_fields(self, cls, nodes: list[FieldNode]) -> dict[str, list[FieldNode]]:
+        object_type = self.schema.get_type(cls._mortar.name)
+        return collect_sub_fields(self.schema, self.fragments, self.variables, object_type, nodes)
+
+    def _table(self, cls) -> str:
+        return cls._meta.db_table
+
+    def record_json(self, cls: type[RuntimeRecord], alias: str,
+                    fields: dict[str, list[FieldNode]]) -> Sql:
+        """A JSON object with one member per response key of the selection."""
+        spec = cls._mortar
+        ends = relation_ends(spec, self.built)
+        properties = readable_properties(spec)
+        object_type = self.schema.get_type(spec.name)
+        pairs = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                value = Sql("%s", [spec.name])
+            elif name in SYSTEM_COLUMNS:
+                column = f"{alias}.{SYSTEM_COLUMNS[name]}"
+                value = Sql(column) if name == "id" else self.dialect.datetime(column)
+            elif name in properties:
+                value = self.property_json(properties[name], alias, nodes)
+            else:
+                value = self.relation_json(ends[name], alias, object_type.fields[name], nodes)
+            pairs.append((key, value))
+        return self.dialect.json_object(pairs)
+
+    def property_json(self, prop, alias: str, nodes: list[FieldNode]) -> Sql:
+        column = f"{alias}.{q(prop.attname)}"
+        kind = prop.kind
+        if kind in ("decimal", "price"):
+            return self.dialect.decimal(column, KINDS[kind].places(prop))
+        if kind == "boolean":
+            return self.dialect.boolean(column)
+        if kind == "datetime":
+            return self.dialect.datetime(column)
+        if kind == "json":
+            return self.dialect.json_column(column)
+        if kind in ("file", "image"):
+            return self.file_json(column, nodes)
+        return Sql(column)
+
+    def file_json(self, column: str, nodes: list[FieldNode]) -> Sql:
+        file_type = self.schema.get_type("File")
+        fields = collect_sub_fields(self.schema, self.fragments, self.variables, file_type, nodes)
+        pairs = []
+        for key, key_nodes in fields.items():
+            name = key_nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, Sql("%s", ["File"])))
+            elif name == "url":
+                url = self.dialect.json_text_field(column, "key")
+                pairs.append((key, self.dialect.concat(Sql("%s", [self.media_url]), url)))
+            elif name == "size":
+                pairs.append((key, self.dialect.json_field(column, "size")))
+            else:
+                pairs.append((key, self.dialect.json_text_field(column, name)))
+        return (f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+                + self.dialect.json_object(pairs) + " END")
+
+    def relation_json(self, end, alias: str, field_def, nodes: list[FieldNode]) -> Sql:
+        target = self.built.by_id[end.target.data_model.pk]
+        inner, rows = related_rows(end, alias, self.aliases)
+        record = self.record_json(target, inner, self._sub_fields(target, nodes))
+        if not end.many:
+            return self.dialect.nested("(SELECT " + record + " " + rows + ")")
+        args = get_argument_values(field_def, nodes[0], self.variables)
+        limit, offset = self.page(args)
+        rows = rows + " AND " + self.filters.condition(target, inner, args.get("where"))
+        order = self.order_by(target, inner, args.get("sort"))
+        page = Sql(" LIMIT %s OFFSET %s", [limit, offset])
+        return self.dialect.nested(self.dialect.list_of(record, rows, order, page))
+
+    # -- arguments -------------------------------------------------------------------------
+
+    def page(self, args: dict) -> tuple[int, int]:
+        """(limit, offset) from limit/offset or their synonyms take/skip."""
+        app = self.application
+        limit = self._one_of(args, "limit", "take")
+        offset = self._one_of(args, "offset", "skip")
+        if limit is None:
+            limit = app.default_page_size
+        if limit < 0 or limit > app.max_page_size:
+            raise BadUserInput(
+                f"limit/take must be between 0 and {app.max_page_size} (got {limit}); fetch "
+                "further pages with offset/skip.", field="limit")
+        if offset is None:
+            offset = 0
+        if offset < 0:
+            raise BadUserInput(f"offset/skip cannot be negative (got {offset}).", field="offset")
+        return limit, offset
+
+    @staticmethod
+    def _one_of(args: dict, name: str, synonym: str) -> Any:
+        if args.get(name) is not None and args.get(synonym) is not None:
+            raise BadUserInput(f"Give {name} or {synonym}, not both: they mean the same.",
+                               field=name)
+        return args.get(name) if args.get(name) is not None else args.get(synonym)
+
+    def order_by(self, cls, alias: str, sort: list[dict] | None) -> Sql:
+        """ORDER BY for `sort`, with id as the final tiebreaker so pages are stable."""
+        spec = cls._mortar
+        parts: list[Sql] = []
+        for index, item in enumerate(sort or []):
+            place = f"sort[{index}]"
+            if bool(item.get("field")) == bool(item.get("relation")):
+                raise BadUserInput(
+                    f"{place}: give either field (sort: {{field: id, order: DESC}}) or "
+                    "relation (sort: {relation: {project: {name: ASC}}}).", field=place)
+            if item.get("field"):
+                parts.append(self._direction(self._column(cls, alias, item["field"]),
+                                             item.get("order") or "ASC"))
+                continue
+            ends = relation_ends(spec, self.built)
+            for relation_name, fields in item["relation"].items():
+                if not fields:
+                    continue
+                end = ends[relation_name]
+                target = self.built.by_id[end.target.data_model.pk]
+                for field_name, direction in fields.items():
+                    inner, rows = related_rows(end, alias, self.aliases)
+                    value = "(SELECT " + self._column(target, inner, field_name) + " " + rows + ")"
+                    parts.append(self._direction(value, direction or "ASC"))
+        parts.append(Sql(f"{alias}.id ASC"))
+        return Sql.join(", ", parts)
+
+    def _column(self, cls, alias: str, name: str) -> Sql:
+        if name in SYSTEM_COLUMNS:
+            return Sql(f"{alias}.{SYSTEM_COLUMNS[name]}")
+        return Sql(f"{alias}.{q(cls._mortar.properties[name].attname)}")
+
+    @staticmethod
+    def _direction(value: Sql, direction: str) -> Sql:
+        # PostgreSQL's defaults, spelt out so that SQLite sorts nulls the same way.
+        return value + (" ASC NULLS LAST" if direction == "ASC" else " DESC NULLS FIRST")
+
+
+def result_set_json(plan: TopLevelPlan, rows: list[tuple], count: int | None) -> str:
+    """The JSON text of an allX field from its statement's rows."""
+    members = []
+    for key, name in plan.keys:
+        if name == "results":
+            value = "[" + ",".join(row[0] for row in rows) + "]"
+        elif name == "totalCount":
+            value = str(count)
+        else:
+            value = json.dumps(plan.type_name)
+        members.append(json.dumps(key) + ":" + value)
+    return "{" + ",".join(members) + "}"

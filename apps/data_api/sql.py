@@ -1,0 +1,153 @@
+"""SQL text with its bound parameters, and what differs between PostgreSQL and SQLite.
+
+Every value a client sends travels as a parameter; only names from the registry (table and
+column names built from ids, quoted) and fixed keywords are written into the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+
+@dataclass
+class Sql:
+    text: str
+    params: list[Any] = field(default_factory=list)
+
+    def __add__(self, other: Sql | str) -> Sql:
+        if isinstance(other, str):
+            return Sql(self.text + other, self.params)
+        return Sql(self.text + other.text, [*self.params, *other.params])
+
+    def __radd__(self, other: str) -> Sql:
+        return Sql(other + self.text, self.params)
+
+    @staticmethod
+    def join(separator: str, parts: list[Sql]) -> Sql:
+        return Sql(separator.join(p.text for p in parts), [x for p in parts for x in p.params])
+
+
+def q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+class Aliases:
+    """Table aliases unique within one statement: t0, t1, ..."""
+
+    def __init__(self):
+        self.count = 0
+
+    def next(self) -> str:
+        self.count += 1
+        return f"t{self.count - 1}"
+
+
+class Dialect:
+    """How one database builds JSON; `vendor` chooses the subclass."""
+
+    def json_object(self, pairs: list[tuple[str, Sql]]) -> Sql:
+        raise NotImplementedError  # pragma: no cover - each dialect defines it
+
+    def nested(self, value: Sql) -> Sql:
+        """A JSON value made by a subquery, placed inside another JSON object."""
+        return value
+
+    def list_of(self, row_json: Sql, frm: Sql, order: Sql, page: Sql) -> Sql:
+        raise NotImplementedError  # pragma: no cover
+
+    def as_text(self, value: Sql) -> Sql:
+        return value
+
+
+class Postgres(Dialect):
+    def json_object(self, pairs):
+        if not pairs:
+            return Sql("json_build_object()")
+        keys = [Sql("%s", [key]) + ", " + value for key, value in pairs]
+        return "json_build_object(" + Sql.join(", ", keys) + ")"
+
+    def list_of(self, row_json, frm, order, page):
+        return ("(SELECT coalesce(json_agg(s.j ORDER BY s.n), '[]'::json) FROM (SELECT "
+                + row_json + " AS j, row_number() OVER (ORDER BY " + order + ") AS n "
+                + frm + " ORDER BY " + order + page + ") AS s)")
+
+    def as_text(self, value):
+        return "(" + value + ")::text"
+
+    def boolean(self, column):
+        return Sql(column)
+
+    def decimal(self, column, places):
+        return Sql(f"({column})::text")
+
+    def datetime(self, column):
+        return Sql(column)
+
+    def json_column(self, column):
+        return Sql(column)
+
+    def json_field(self, column, key):
+        return Sql(f"({column} -> %s)", [key])
+
+    def json_text_field(self, column, key):
+        return Sql(f"({column} ->> %s)", [key])
+
+    def concat(self, left: Sql, right: Sql) -> Sql:
+        return "(" + left + " || " + right + ")"
+
+    def matches(self, column, negate=False):
+        return Sql(f"{column} {'NOT ' if negate else ''}ILIKE %s ESCAPE '\\'")
+
+    def regex(self, column):
+        return Sql(f"{column} ~ %s")
+
+
+class Sqlite(Dialect):
+    def json_object(self, pairs):
+        keys = [Sql("%s", [key]) + ", " + value for key, value in pairs]
+        return "json_object(" + Sql.join(", ", keys) + ")"
+
+    def nested(self, value):
+        # JSON made in a subquery comes back as text; json() marks it as JSON again.
+        return "json(" + value + ")"
+
+    def list_of(self, row_json, frm, order, page):
+        # SQLite 3.40 has no ORDER BY inside aggregates: the subquery's order is kept.
+        return ("(SELECT coalesce(json_group_array(json(s.j)), json('[]')) FROM (SELECT "
+                + row_json + " AS j " + frm + " ORDER BY " + order + page + ") AS s)")
+
+    def boolean(self, column):
+        return Sql(f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN json('true') "
+                   f"ELSE json('false') END")
+
+    def decimal(self, column, places):
+        return Sql(f"printf('%%.{int(places)}f', {column})")
+
+    def datetime(self, column):
+        # Django keeps UTC as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text in SQLite.
+        return Sql(f"(replace({column}, ' ', 'T') || '+00:00')")
+
+    def json_column(self, column):
+        return Sql(f"json({column})")
+
+    def json_field(self, column, key):
+        return Sql(f"json_extract({column}, %s)", [f"$.{key}"])
+
+    def json_text_field(self, column, key):
+        return Sql(f"json_extract({column}, %s)", [f"$.{key}"])
+
+    def concat(self, left, right):
+        return "(" + left + " || " + right + ")"
+
+    def matches(self, column, negate=False):
+        return Sql(f"{column} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\'")
+
+    def regex(self, column):
+        return Sql(f"{column} REGEXP %s")
+
+
+def dialect() -> Dialect:
+    return Postgres() if connection.vendor == "postgresql" else Sqlite()

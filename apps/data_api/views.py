@@ -1,0 +1,106 @@
+"""The HTTP endpoint /api/<slug>/graphql, following the GraphQL-over-HTTP specification."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from graphene_django.views import GraphQLView
+
+from models_registry.models import Application
+from models_registry.runtime import current_application
+
+from .executor import RequestError, run_query
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _error_response(status: int, message: str, code: str, content_type: str) -> HttpResponse:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return HttpResponse(body, status=status, content_type=content_type)
+
+
+def _response_type(request: HttpRequest) -> str:
+    accept = request.headers.get("Accept", "")
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
+
+
+@csrf_exempt
+def graphql(request: HttpRequest, slug: str) -> HttpResponse:
+    content_type = _response_type(request)
+    if request.method not in ("GET", "POST"):
+        response = _error_response(405, "Use POST (or GET for queries).", "BAD_USER_INPUT",
+                                   content_type)
+        response["Allow"] = "GET, POST"
+        return response
+    try:
+        application = current_application(slug)
+    except Application.DoesNotExist:
+        return _error_response(404, f"There is no application {slug!r}.", "NOT_FOUND",
+                               content_type)
+    if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+        if application.playground_enabled:
+            return graphiql(request)
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > application.max_body_bytes:
+        return _error_response(
+            413, f"The request body is over {application.max_body_bytes} bytes.",
+            "BAD_USER_INPUT", content_type)
+    try:
+        query, variables, operation_name = _request_params(request)
+    except ValueError as error:
+        return _error_response(400, str(error), "BAD_USER_INPUT", content_type)
+    try:
+        body = run_query(application, query, variables, operation_name, request.method)
+    except RequestError as error:
+        # application/json clients get 200 for GraphQL request errors (the spec's legacy rule).
+        status = error.status if content_type == GRAPHQL_RESPONSE or error.status == 405 else 200
+        response = HttpResponse(json.dumps({"errors": error.errors}), status=status,
+                                content_type=content_type)
+        if error.status == 405:
+            response["Allow"] = "POST"
+        return response
+    return HttpResponse(body, content_type=content_type)
+
+
+def _request_params(request: HttpRequest) -> tuple[str, object, str | None]:
+    if request.method == "GET":
+        params = request.GET
+        variables = params.get("variables")
+        try:
+            variables = json.loads(variables) if variables else None
+        except json.JSONDecodeError:
+            raise ValueError("variables must be JSON.") from None
+        query, operation_name = params.get("query"), params.get("operationName")
+    elif request.content_type == "application/graphql":
+        query, variables, operation_name = request.body.decode(), None, None
+    else:
+        try:
+            payload = json.loads(request.body or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ValueError("The body is not valid JSON; send "
+                             '{"query": "...", "variables": {...}}.') from None
+        if not isinstance(payload, dict):
+            raise ValueError('The body must be a JSON object: {"query": "..."}.')
+        query = payload.get("query")
+        variables, operation_name = payload.get("variables"), payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError('No query: send {"query": "{ allTask { totalCount } }"}.')
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise ValueError("operationName must be a string.")
+    return query, variables, operation_name
+
+
+def graphiql(request: HttpRequest) -> HttpResponse:
+    """GraphiQL in the browser, posting back to this same URL (graphene-django's page)."""
+    view = GraphQLView
+    context = {
+        name: getattr(view, name)
+        for name in dir(view)
+        if name.endswith(("_version", "_sri")) and isinstance(getattr(view, name), str)
+    }
+    context.update(graphiql_header_editor_enabled=True, graphiql_should_persist_headers=False,
+                   graphiql_input_value_deprecation=False, subscription_path=None)
+    return render(request, "graphene/graphiql.html", context)

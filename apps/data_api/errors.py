@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from graphql import GraphQLError
 
 log = logging.getLogger(__name__)
+VALUE_ERRORS = (ValueError, TypeError, ValidationError)  # raised by scalars parsing input
 
 
 class ApiError(Exception):
@@ -44,14 +46,18 @@ class Forbidden(ApiError):
 def error_entry(error: BaseException, path: list | None = None, locations=None) -> dict:
     """One entry of a response's `errors`: message, locations, path and `extensions.code`."""
     original = error.original_error if isinstance(error, GraphQLError) else None
+    while isinstance(original, GraphQLError):  # variables' errors wrap the scalar's error
+        original = original.original_error
     if isinstance(original, ApiError):
         error = original
     entry: dict[str, Any] = {}
     if isinstance(error, ApiError):
         entry["message"] = error.message
         extensions = {"code": error.code, **error.extensions}
-    elif isinstance(error, GraphQLError) and original is None:
-        entry["message"] = error.message  # graphql-core's own: validation, variables, syntax
+    elif isinstance(error, GraphQLError) and (
+        original is None or isinstance(original, VALUE_ERRORS)
+    ):  # graphql-core's own (syntax, validation, variables) or a scalar refusing a value
+        entry["message"] = error.message
         extensions = {"code": (error.extensions or {}).get("code", "BAD_USER_INPUT")}
     else:
         log.exception("data API failure", exc_info=original or error)

@@ -36,6 +36,7 @@ from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
 
 from .errors import ApiError, BadUserInput, Timeout, error_entry
+from .input_paths import input_path
 from .limits import check_limits
 from .planner import Planner, result_set_json
 from .schema import build_schema
@@ -52,6 +53,14 @@ class RequestError(Exception):
 
 
 @dataclass
+class Prepared:
+    """A document parsed and validated once: the document, or why it cannot run."""
+
+    document: DocumentNode | None
+    errors: list[dict]
+
+
+@dataclass
 class ApiSchema:
     built: RuntimeModels
     schema: GraphQLSchema
@@ -59,34 +68,40 @@ class ApiSchema:
     documents: OrderedDict = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def document(self, text: str, introspection: bool) -> DocumentNode:
+    def prepare(self, text: str, introspection: bool) -> Prepared:
         """The parsed and validated document, from the cache when seen before."""
         key = (text, introspection)
         with self.lock:
             cached = self.documents.get(key)
             if cached is not None:
                 self.documents.move_to_end(key)
-        if cached is None:
-            cached = self._parse_and_validate(text, introspection)
-            with self.lock:
-                self.documents[key] = cached
-                while len(self.documents) > DOCUMENTS_KEPT:
-                    self.documents.popitem(last=False)
-        if isinstance(cached, RequestError):
-            raise cached
+                return cached
+        cached = self._parse_and_validate(text, introspection)
+        with self.lock:
+            self.documents[key] = cached
+            while len(self.documents) > DOCUMENTS_KEPT:
+                self.documents.popitem(last=False)
         return cached
 
-    def _parse_and_validate(self, text: str, introspection: bool):
+    def _parse_and_validate(self, text: str, introspection: bool) -> Prepared:
         try:
             document = parse(text)
         except GraphQLError as error:
-            return RequestError([error_entry(error)])
+            return Prepared(None, [error_entry(error)])
         rules = specified_rules if introspection else (
             *specified_rules, NoSchemaIntrospectionCustomRule)
-        errors = validate(self.schema, document, rules)
-        if errors:
-            return RequestError([error_entry(error) for error in errors])
-        return document
+        errors = [_named(document, error) for error in validate(self.schema, document, rules)]
+        return Prepared(document, errors)
+
+
+def _named(document: DocumentNode, error: GraphQLError) -> dict:
+    """A validation error, with the input field it is about when it is about a value."""
+    entry = error_entry(error)
+    path = input_path(document, error.nodes[0]) if error.nodes else None
+    if path:
+        entry["message"] = f"{path}: {entry['message']}"
+        entry["extensions"]["field"] = path
+    return entry
 
 
 _schemas: dict[int, ApiSchema] = {}
@@ -112,7 +127,10 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
               method: str = "POST") -> str:
     """The JSON text of the response. Raises RequestError when nothing can be executed."""
     api = api_schema(application)
-    document = api.document(text, application.introspection_enabled)
+    prepared = api.prepare(text, application.introspection_enabled)
+    document = prepared.document
+    if document is None:
+        raise RequestError(prepared.errors)
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         message = (f"No operation named {operation_name!r} in the document." if operation_name
@@ -122,6 +140,8 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
         if method == "GET":
             raise RequestError([{"message": "Mutations are sent with POST, not GET.",
                                  "extensions": {"code": "BAD_USER_INPUT"}}], status=405)
+    if prepared.errors:
+        raise RequestError(prepared.errors)
     if variables is not None and not isinstance(variables, dict):
         raise RequestError([{"message": "variables must be a JSON object.",
                              "extensions": {"code": "BAD_USER_INPUT"}}])

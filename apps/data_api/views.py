@@ -10,8 +10,8 @@ from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
 from models_registry.models import Application
-from models_registry.runtime import current_application
 
+from .cors import request_application
 from .executor import RequestError, run_query
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -36,7 +36,7 @@ def graphql(request: HttpRequest, slug: str) -> HttpResponse:
         response["Allow"] = "GET, POST"
         return response
     try:
-        application = current_application(slug)
+        application = request_application(request, slug)
     except Application.DoesNotExist:
         return _error_response(404, f"There is no application {slug!r}.", "NOT_FOUND",
                                content_type)

@@ -1,0 +1,64 @@
+"""The demo application, loaded from fixtures/demo.json, and a client for its data API."""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+
+from models_registry import changes
+from models_registry.models import Application
+from models_registry.runtime import forget_runtime_models
+
+DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+
+@pytest.fixture
+def demo(transactional_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("loadapp", str(DEMO), "--with-data", stdout=StringIO())
+    yield Application.objects.get(slug="demo")
+    for app in Application.objects.all():
+        changes.delete_application(app)
+    forget_runtime_models()
+
+
+class Api:
+    def __init__(self, slug: str = "demo"):
+        self.client = Client(HTTP_HOST="localhost")
+        self.url = f"/api/{slug}/graphql"
+
+    def post(self, query: str, variables=None, **headers):
+        body = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        return self.client.post(self.url, json.dumps(body), content_type="application/json",
+                                headers=headers)
+
+    def __call__(self, query: str, variables=None) -> dict:
+        """The response body; fails the test on HTTP errors."""
+        response = self.post(query, variables)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def data(self, query: str, variables=None) -> dict:
+        body = self(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def error(self, query: str, variables=None) -> dict:
+        body = self(query, variables)
+        assert body.get("errors"), body
+        return body["errors"][0]
+
+
+@pytest.fixture
+def api(demo) -> Api:
+    return Api()
+
+
+def ids(result_set: dict) -> list[int]:
+    return [record["id"] for record in result_set["results"]]

@@ -177,8 +177,9 @@ def test_introspection_beside_data_goes_through_graphql_core(api):
 
 @pytest.mark.django_db
 def test_statement_timeout_stops_a_slow_statement():
-    from apps.data_api.executor import _graphql_error, statement_timeout
     from django.db import OperationalError
+
+    from apps.data_api.executor import _graphql_error, statement_timeout
 
     slow = ("SELECT pg_sleep(2)" if connection.vendor == "postgresql" else
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "

@@ -52,7 +52,8 @@ def test_operators(api, where, expected):
 def test_and_or_nest_to_any_depth(api):
     where = """{ _or: [
         { _and: [ { done: { eq: true } }, { id: { gt: 4 } } ] },
-        { _and: [ { priority: { eq: "high" } }, { _or: [ { id: { eq: 8 } }, { id: { eq: 20 } } ] } ] }
+        { _and: [ { priority: { eq: "high" } },
+                  { _or: [ { id: { eq: 8 } }, { id: { eq: 20 } } ] } ] }
     ] }"""
     data = api.data(f"{{ allTask(where: {where}) {{ results {{ id }} }} }}")
     assert ids(data["allTask"]) == [5, 6, 8, 20]

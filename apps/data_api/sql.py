@@ -6,6 +6,7 @@ column names built from ids, quoted) and fixed keywords are written into the tex
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,18 +46,20 @@ class Aliases:
         return f"t{self.count - 1}"
 
 
-class Dialect:
-    """How one database builds JSON; `vendor` chooses the subclass."""
+class Dialect(abc.ABC):
+    """How one database builds JSON and matches text; `dialect()` picks the connection's."""
 
+    @abc.abstractmethod
     def json_object(self, pairs: list[tuple[str, Sql]]) -> Sql:
-        raise NotImplementedError  # pragma: no cover - each dialect defines it
+        """A JSON object with one member per (key, value expression)."""
 
     def nested(self, value: Sql) -> Sql:
         """A JSON value made by a subquery, placed inside another JSON object."""
         return value
 
+    @abc.abstractmethod
     def list_of(self, row_json: Sql, frm: Sql, order: Sql, page: Sql) -> Sql:
-        raise NotImplementedError  # pragma: no cover
+        """A JSON array of `row_json` over the rows of `frm`, ordered and paged."""
 
     def as_text(self, value: Sql) -> Sql:
         return value

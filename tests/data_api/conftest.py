@@ -31,12 +31,13 @@ class Api:
         self.client = Client(HTTP_HOST="localhost")
         self.url = f"/api/{slug}/graphql"
 
-    def post(self, query: str, variables=None, **headers):
+    def post(self, query: str, variables=None, **environ):
+        """POST a query; `environ` as in Django's test client (HTTP_ACCEPT=...)."""
         body = {"query": query}
         if variables is not None:
             body["variables"] = variables
         return self.client.post(self.url, json.dumps(body), content_type="application/json",
-                                headers=headers)
+                                **environ)
 
     def __call__(self, query: str, variables=None) -> dict:
         """The response body; fails the test on HTTP errors."""

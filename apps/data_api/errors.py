@@ -15,7 +15,6 @@ VALUE_ERRORS = (ValueError, TypeError, ValidationError)  # raised by scalars par
 
 class ApiError(Exception):
     code = "INTERNAL_SERVER_ERROR"
-    http_status = 200  # errors inside a valid GraphQL request are reported with data
 
     def __init__(self, message: str, **extensions: Any):
         super().__init__(message)
@@ -33,14 +32,6 @@ class QueryTooComplex(ApiError):
 
 class Timeout(ApiError):
     code = "TIMEOUT"
-
-
-class NotFound(ApiError):
-    code = "NOT_FOUND"
-
-
-class Forbidden(ApiError):
-    code = "FORBIDDEN"
 
 
 def error_entry(error: BaseException, path: list | None = None, locations=None) -> dict:

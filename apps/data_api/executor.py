@@ -160,7 +160,8 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
     with statement_timeout(application.statement_timeout_ms):
         if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
             return _run_planned(api, application, fragments, coerced, top_level)
-        return _run_with_graphql_core(api, application, document, operation, coerced)
+        return _run_with_graphql_core(api, application, document, operation, fragments,
+                                      coerced)
 
 
 def _plannable(name: str, api: ApiSchema) -> bool:
@@ -224,12 +225,11 @@ def field_json(api: ApiSchema, application, fragments, variables, name, nodes) -
     return result_set_json(plan, rows, count)
 
 
-def _run_with_graphql_core(api, application, document, operation, variables) -> str:
+def _run_with_graphql_core(api, application, document, operation, fragments, variables) -> str:
     def resolve_root(root, info, **args):
         nodes = list(info.field_nodes)
-        text = field_json(api, application, _fragments(document), variables, info.field_name,
-                          nodes)
-        return json.loads(text)
+        return json.loads(field_json(api, application, fragments, variables, info.field_name,
+                                     nodes))
 
     def resolve_member(source, info, **args):
         if isinstance(source, dict):
@@ -250,11 +250,6 @@ def _graphql_error_from(error: GraphQLError):
     if error.original_error is not None:
         return _graphql_error(error.original_error)
     return error
-
-
-def _fragments(document: DocumentNode) -> dict:
-    return {d.name.value: d for d in document.definitions
-            if isinstance(d, FragmentDefinitionNode)}
 
 
 # -- statement timeout -------------------------------------------------------------------

@@ -9,13 +9,14 @@ row, which every request reads anyway.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.apps.registry import Apps
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.migrations.state import AppConfigStub
 from django.db.models.functions import Coalesce
 
@@ -264,12 +265,44 @@ def runtime_models(application: Application) -> RuntimeModels:
         return built
 
 
+_application_rows: OrderedDict[str, tuple[tuple, Application]] = OrderedDict()
+
+
 def current_application(slug: str) -> Application:
-    """The application row as of now: the per-request freshness check (one indexed query)."""
-    return Application.objects.get(slug=slug)
+    """The application row as of now: the per-request freshness check, one indexed query.
+
+    The row is read with a plain cursor (no ORM query building, the costly part of a read
+    this small); the Application object is made again only when the row changed. Callers
+    must treat the returned object as read-only: it is shared between requests.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_application_sql(), [slug])
+        row = cursor.fetchone()
+    if row is None:
+        raise Application.DoesNotExist(f"There is no application {slug!r}.")
+    with _cache_lock:
+        cached = _application_rows.get(slug)
+        if cached is not None and cached[0] == row:
+            _application_rows.move_to_end(slug)
+            return cached[1]
+    application = Application.objects.get(slug=slug)
+    with _cache_lock:
+        _application_rows[slug] = (row, application)
+        while len(_application_rows) > settings.MORTAR_RUNTIME_CACHE_SIZE:
+            _application_rows.popitem(last=False)
+    return application
+
+
+@functools.cache
+def _application_sql() -> str:
+    columns = ", ".join(connection.ops.quote_name(f.column)
+                        for f in Application._meta.concrete_fields)
+    table = connection.ops.quote_name(Application._meta.db_table)
+    return f"SELECT {columns} FROM {table} WHERE slug = %s"
 
 
 def forget_runtime_models() -> None:
     """Drop every cached build (tests, and after bulk definition loads)."""
     with _cache_lock:
         _cache.clear()
+        _application_rows.clear()

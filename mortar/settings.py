@@ -73,7 +73,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'mortar.sqlite3'}",
         conn_max_age=60,
-        conn_health_checks=True,
+        # No `SELECT 1` before each request's first query: a connection that broke fails one
+        # request and is then replaced (Django closes connections after errors).
+        conn_health_checks=False,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

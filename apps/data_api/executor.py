@@ -29,8 +29,8 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_variable_values
-from graphql.language import DocumentNode, FragmentDefinitionNode
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.language import DocumentNode, FragmentDefinitionNode, TokenKind
+from graphql.validation import NoSchemaIntrospectionCustomRule, ValuesOfCorrectTypeRule
 
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
@@ -42,6 +42,7 @@ from .planner import Planner, result_set_json
 from .schema import build_schema
 
 DOCUMENTS_KEPT = 256
+LITERAL_TOKENS = {TokenKind.INT, TokenKind.FLOAT, TokenKind.STRING, TokenKind.BLOCK_STRING}
 
 
 class RequestError(Exception):
@@ -66,6 +67,7 @@ class ApiSchema:
     schema: GraphQLSchema
     record_types: set[str]
     documents: OrderedDict = field(default_factory=OrderedDict)
+    valid_shapes: OrderedDict = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def prepare(self, text: str, introspection: bool) -> Prepared:
@@ -88,10 +90,34 @@ class ApiSchema:
             document = parse(text)
         except GraphQLError as error:
             return Prepared(None, [error_entry(error)])
-        rules = specified_rules if introspection else (
-            *specified_rules, NoSchemaIntrospectionCustomRule)
+        # A document that differs from a valid one only in its literal values (a new id in
+        # every request) needs only its values checked: the other rules judge the shape.
+        shape = (literal_shape(document), introspection)
+        if shape in self.valid_shapes:
+            rules = [ValuesOfCorrectTypeRule]
+        else:
+            rules = specified_rules if introspection else (
+                *specified_rules, NoSchemaIntrospectionCustomRule)
         errors = [_named(document, error) for error in validate(self.schema, document, rules)]
+        if not errors:
+            with self.lock:
+                self.valid_shapes[shape] = True
+                while len(self.valid_shapes) > DOCUMENTS_KEPT:
+                    self.valid_shapes.popitem(last=False)
         return Prepared(document, errors)
+
+
+def literal_shape(document: DocumentNode) -> str:
+    """The document's tokens with every number and string literal blanked out."""
+    parts = []
+    token = document.loc.start_token if document.loc else None
+    while token is not None:
+        if token.kind in LITERAL_TOKENS:
+            parts.append(token.kind.value)
+        else:
+            parts.append(token.value or token.kind.value)
+        token = token.next
+    return " ".join(parts)
 
 
 def _named(document: DocumentNode, error: GraphQLError) -> dict:

@@ -204,3 +204,11 @@ def test_schema_changes_are_not_bound_by_the_api_timeout(demo):
     with changes.schema_change(demo):
         with connection.cursor() as cursor:
             cursor.execute(slow)
+
+
+def test_a_new_literal_in_a_known_shape_is_still_checked(api):
+    assert api.data("{ oneTask(where: { id: { eq: 4 } }) { id } }") == {"oneTask": {"id": 4}}
+    assert api.data("{ oneTask(where: { id: { eq: 5 } }) { id } }") == {"oneTask": {"id": 5}}
+    error = api.error("{ oneTask(where: { id: { eq: 99999999999 } }) { id } }")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "where.id.eq"

@@ -59,6 +59,14 @@ class Prepared:
 
     document: DocumentNode | None
     errors: list[dict]
+    # False when only the shape was validated before (same document, other literal values):
+    # a literal of the wrong type then shows when the planner coerces it, and is reported
+    # as the validation error it is.
+    values_checked: bool = True
+
+    def value_errors(self, schema: GraphQLSchema) -> list[dict]:
+        return [_named(self.document, error)
+                for error in validate(schema, self.document, [ValuesOfCorrectTypeRule])]
 
 
 @dataclass
@@ -94,10 +102,9 @@ class ApiSchema:
         # every request) needs only its values checked: the other rules judge the shape.
         shape = (literal_shape(document), introspection)
         if shape in self.valid_shapes:
-            rules = [ValuesOfCorrectTypeRule]
-        else:
-            rules = specified_rules if introspection else (
-                *specified_rules, NoSchemaIntrospectionCustomRule)
+            return Prepared(document, [], values_checked=False)
+        rules = specified_rules if introspection else (
+            *specified_rules, NoSchemaIntrospectionCustomRule)
         errors = [_named(document, error) for error in validate(self.schema, document, rules)]
         if not errors:
             with self.lock:
@@ -183,11 +190,28 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
         check_limits(api.schema, fragments, coerced, top_level, application, api.record_types)
     except ApiError as error:
         return json.dumps({"errors": [error_entry(error)], "data": None})
+    planned = all(_plannable(nodes[0].name.value, api) for nodes in top_level.values())
+    if not (planned or prepared.values_checked):
+        _raise_value_errors(prepared, api)
     with statement_timeout(application.statement_timeout_ms):
-        if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
-            return _run_planned(api, application, fragments, coerced, top_level)
+        if planned:
+            try:
+                return _run_planned(api, application, fragments, coerced, top_level,
+                                    strict=prepared.values_checked)
+            except LiteralRefused:
+                _raise_value_errors(prepared, api)
         return _run_with_graphql_core(api, application, document, operation, fragments,
                                       coerced)
+
+
+class LiteralRefused(Exception):
+    """A literal of a document validated by shape only failed its type: validate its values."""
+
+
+def _raise_value_errors(prepared: Prepared, api: ApiSchema) -> None:
+    errors = prepared.value_errors(api.schema)
+    if errors:
+        raise RequestError(errors)
 
 
 def _plannable(name: str, api: ApiSchema) -> bool:
@@ -197,7 +221,7 @@ def _plannable(name: str, api: ApiSchema) -> bool:
     )
 
 
-def _run_planned(api, application, fragments, variables, top_level) -> str:
+def _run_planned(api, application, fragments, variables, top_level, strict: bool) -> str:
     members, errors = [], []
     for key, nodes in top_level.items():
         name = nodes[0].name.value
@@ -207,6 +231,8 @@ def _run_planned(api, application, fragments, variables, top_level) -> str:
         try:
             value = field_json(api, application, fragments, variables, name, nodes)
         except Exception as error:  # one failing field leaves the others' data
+            if not strict and isinstance(error, GraphQLError) and error.original_error is None:
+                raise LiteralRefused() from error  # argument coercion refused a literal
             located = GraphQLError("", nodes=nodes[0])
             errors.append(error_entry(_graphql_error(error), path=[key],
                                       locations=located.locations))

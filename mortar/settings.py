@@ -86,6 +86,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that tests can start a second process on the test database.
     _sqlite = Path(DATABASES["default"]["NAME"])
     DATABASES["default"]["TEST"] = {"NAME": str(_sqlite.with_name(f"test_{_sqlite.name}"))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Bound parameters travel apart from the text, so psycopg prepares a statement run often
+    # (the data API's planned queries) and PostgreSQL parses and plans it once per connection.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None

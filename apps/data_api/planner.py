@@ -26,7 +26,7 @@ from .errors import BadUserInput
 from .filters import SYSTEM_COLUMNS, FilterCompiler
 from .joins import related_rows
 from .schema import readable_properties, relation_ends
-from .sql import Aliases, Sql, dialect, q
+from .sql import Aliases, Sql, dialect, name_literal, q, text_param
 
 
 @dataclass
@@ -122,7 +122,7 @@ class Planner:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             if name == "__typename":
-                value = Sql("%s", [spec.name])
+                value = name_literal(spec.name)
             elif name in SYSTEM_COLUMNS:
                 column = f"{alias}.{SYSTEM_COLUMNS[name]}"
                 value = Sql(column) if name == "id" else self.dialect.datetime(column)
@@ -155,10 +155,10 @@ class Planner:
         for key, key_nodes in fields.items():
             name = key_nodes[0].name.value
             if name == "__typename":
-                pairs.append((key, Sql("%s", ["File"])))
+                pairs.append((key, name_literal("File")))
             elif name == "url":
                 url = self.dialect.json_text_field(column, "key")
-                pairs.append((key, self.dialect.concat(Sql("%s", [self.media_url]), url)))
+                pairs.append((key, self.dialect.concat(text_param(self.media_url), url)))
             elif name == "size":
                 pairs.append((key, self.dialect.json_field(column, "size")))
             else:

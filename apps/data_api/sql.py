@@ -7,6 +7,7 @@ column names built from ids, quoted) and fixed keywords are written into the tex
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,26 @@ class Sql:
 
 def q(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+
+
+def name_literal(name: str) -> Sql:
+    """A GraphQL name (a response key, a type name) as an SQL string literal.
+
+    Names are written into the text rather than bound so that a query's text depends only on
+    its shape: PostgreSQL then prepares it once per connection. GraphQL names are letters,
+    digits and _, so a literal of one cannot break out of its quotes; anything else is refused.
+    """
+    if not GRAPHQL_NAME.match(name):
+        raise ValueError(f"not a GraphQL name: {name!r}")
+    return Sql(f"'{name}'")
+
+
+def text_param(value: str) -> Sql:
+    """A bound text value whose type the database cannot infer from where it stands."""
+    return Sql("CAST(%s AS text)", [value])
 
 
 class Aliases:
@@ -69,7 +90,7 @@ class Postgres(Dialect):
     def json_object(self, pairs):
         if not pairs:
             return Sql("json_build_object()")
-        keys = [Sql("%s", [key]) + ", " + value for key, value in pairs]
+        keys = [name_literal(key) + ", " + value for key, value in pairs]
         return "json_build_object(" + Sql.join(", ", keys) + ")"
 
     def list_of(self, row_json, frm, order, page):
@@ -110,7 +131,7 @@ class Postgres(Dialect):
 
 class Sqlite(Dialect):
     def json_object(self, pairs):
-        keys = [Sql("%s", [key]) + ", " + value for key, value in pairs]
+        keys = [name_literal(key) + ", " + value for key, value in pairs]
         return "json_object(" + Sql.join(", ", keys) + ")"
 
     def nested(self, value):

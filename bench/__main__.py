@@ -1,21 +1,22 @@
-"""Run every benchmark on a throwaway test database and print (and save) the figures.
+"""Run the benchmarks and print (and save) the figures.
 
-Usage: python -m bench [--quick]   (make bench starts PostgreSQL and Redis first)
+Usage: python -m bench [--quick] [--only registry|data_api] [--seconds S]   (make bench starts
+PostgreSQL and Redis first). The registry benchmarks run on a throwaway test database; the data
+API benchmark (bench/data_api.py) builds a database of its own and runs in a process of its own,
+since its Django settings point at that database.
 """
 
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import django
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    args = parser.parse_args()
+def run_registry(quick: bool) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
     django.setup()
 
@@ -27,13 +28,28 @@ def main() -> int:
     databases = setup_databases(verbosity=0, interactive=False)
     try:
         print(f"database: {connection.vendor} {connection.settings_dict['NAME']}", flush=True)
-        results = registry.run_all(quick=args.quick)
+        results = registry.run_all(quick=quick)
     finally:
         teardown_databases(databases, verbosity=0)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "registry.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nsaved to {out / 'registry.json'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--only", choices=["registry", "data_api"], help="run just this one")
+    parser.add_argument("--seconds", type=int, help="data API: seconds per round")
+    args = parser.parse_args()
+    if args.only in (None, "registry"):
+        run_registry(args.quick)
+    if args.only in (None, "data_api"):
+        command = [sys.executable, "-m", "bench.data_api"] + ["--quick"] * args.quick
+        if args.seconds:
+            command += ["--seconds", str(args.seconds)]
+        return subprocess.call(command)
     return 0
 
 

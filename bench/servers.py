@@ -1,0 +1,85 @@
+"""gunicorn servers on free loopback ports, the way production runs Mortar (debug off)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Two processes for two cores, with threads: gunicorn's sync worker closes the connection after
+# every response, gthread keeps it alive. A gthread worker accepts connections while it has room
+# (1,000 by default), and wrk opens its 8 at once, so one worker often took most of them and
+# left a core idle: 4 connections per worker splits them 4 + 4. Each worker then keeps at most
+# connections - threads = 2 idle connections alive, enough for 4 with 2 threads busy.
+WORKERS, THREADS, CONNECTIONS = 2, 2, 4
+GUNICORN_OPTIONS = ["--worker-class", "gthread", "--workers", str(WORKERS),
+                    "--threads", str(THREADS), "--worker-connections", str(CONNECTIONS),
+                    "--log-level", "warning"]
+READY_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], log_path: Path):
+    """Serve `app` (a gunicorn app spec) until the block ends; yields its base URL."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
+             *GUNICORN_OPTIONS],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(process, url, log_path)
+        yield url
+    finally:
+        process.terminate()  # gunicorn's graceful stop; killed if it hangs
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
+                               f"{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not answer {url}/healthz in {READY_SECONDS} s:\n"
+                       f"{log_path.read_text()}")
+
+
+def server_environment(database_url: str, **extra: str) -> dict[str, str]:
+    """Production settings: debug off, a secret key, only the loopback host allowed."""
+    env = {key: value for key, value in os.environ.items() if key != "MORTAR_DEBUG"}
+    env.update(DATABASE_URL=database_url, ALLOWED_HOSTS="127.0.0.1",
+               MORTAR_SECRET_KEY=os.environ.get("MORTAR_SECRET_KEY") or "bench-only-secret-key",
+               **extra)
+    return env
+
+
+def describe() -> str:
+    return (f"gunicorn {version('gunicorn')}, gthread worker class, {WORKERS} workers x "
+            f"{THREADS} threads, at most {CONNECTIONS} connections per worker "
+            f"(`{' '.join(GUNICORN_OPTIONS)}`), on 127.0.0.1")

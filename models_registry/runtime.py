@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -252,17 +253,44 @@ def runtime_models(application: Application) -> RuntimeModels:
     Callers read the application row at the start of each request (one indexed query): that
     read is the whole freshness check.
     """
+    global _schema_generation
     with _cache_lock:
         cached = _cache.get(application.pk)
         if cached is not None and cached.version == application.schema_version:
             _cache.move_to_end(application.pk)
-            return cached
-        built = build_runtime_models(application)
-        _cache[application.pk] = built
-        _cache.move_to_end(application.pk)
-        while len(_cache) > settings.MORTAR_RUNTIME_CACHE_SIZE:
-            _cache.popitem(last=False)
-        return built
+        else:
+            cached = build_runtime_models(application)
+            _cache[application.pk] = cached
+            _cache.move_to_end(application.pk)
+            while len(_cache) > settings.MORTAR_RUNTIME_CACHE_SIZE:
+                _cache.popitem(last=False)
+            _schema_generation += 1
+    _forget_stale_prepared_statements()
+    return cached
+
+
+_schema_generation = 0  # bumped whenever this process meets a new schema version
+_generation_seen: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per connection
+
+
+def _forget_stale_prepared_statements() -> None:
+    """Drop this connection's prepared statements once after a schema change.
+
+    PostgreSQL keeps a connection's prepared statements across schema changes made by other
+    connections, and refuses one whose columns changed type ("cached plan must not change
+    result type"). `DEALLOCATE ALL` empties them (psycopg forgets its own list as it sees it
+    run); a connection that has not met a schema change since it last did so skips this.
+    """
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return
+    raw = connection.connection
+    seen = _generation_seen.get(raw)
+    if seen == _schema_generation:
+        return
+    if seen is not None:  # a new connection has nothing prepared yet
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+    _generation_seen[raw] = _schema_generation
 
 
 _application_rows: OrderedDict[str, tuple[tuple, Application]] = OrderedDict()

@@ -81,15 +81,18 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, admin, tests) share the file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # A file, not memory, so that tests can start a second process on the test database.
     _sqlite = Path(DATABASES["default"]["NAME"])
     DATABASES["default"]["TEST"] = {"NAME": str(_sqlite.with_name(f"test_{_sqlite.name}"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Bound parameters travel apart from the text, so psycopg prepares a statement run often
-    # (the data API's planned queries) and PostgreSQL parses and plans it once per connection.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Parameters bound on the server, and statements run five times on a connection prepared
+    # there (psycopg's threshold), so PostgreSQL parses and plans the data API's queries once
+    # per connection. Behind a pooler in transaction mode, set MORTAR_PG_PREPARE=0.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=5 if env_bool("MORTAR_PG_PREPARE", True) else None,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None

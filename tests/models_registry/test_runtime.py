@@ -100,3 +100,33 @@ def test_a_schema_change_in_one_process_is_seen_by_another(make_app, make_model)
         watcher.stdin.close()
         watcher.wait(timeout=30)
     assert watcher.pid != os.getpid()
+
+
+def test_prepared_statements_survive_a_kind_change_made_by_another_connection(
+        make_app, make_model, classes):
+    """PostgreSQL refuses a prepared statement whose result columns changed type; a request
+    that meets a new schema version first drops its connection's prepared statements."""
+    import threading
+
+    from django.db import connections
+
+    app = make_app()
+    task = make_model(app, "Task", code="text")
+    code = task.properties.get(name="code")
+    Task = classes(app)["Task"]
+    Task.objects.create(**{code.attname: "42"})
+    for _ in range(6):  # past psycopg's threshold: prepared on this connection
+        assert list(Task.objects.values_list(code.attname, flat=True)) == ["42"]
+
+    def change_elsewhere():
+        try:
+            changes.alter_property(code, kind="integer")
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=change_elsewhere)
+    worker.start()
+    worker.join()
+
+    Task = runtime_models(current_application(app.slug))["Task"]
+    assert list(Task.objects.values_list(code.attname, flat=True)) == [42]

@@ -12,8 +12,7 @@ import json
 import threading
 import time
 import weakref
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import OperationalError, connection
@@ -24,25 +23,19 @@ from graphql import (
     execute,
     get_operation_ast,
     parse,
-    specified_rules,
-    validate,
 )
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_variable_values
-from graphql.language import DocumentNode, FragmentDefinitionNode, TokenKind
-from graphql.validation import NoSchemaIntrospectionCustomRule, ValuesOfCorrectTypeRule
+from graphql.language import FragmentDefinitionNode
 
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
 
+from .documents import DocumentCache
 from .errors import ApiError, BadUserInput, Timeout, error_entry
-from .input_paths import input_path
 from .limits import check_limits
 from .planner import Planner, result_set_json
 from .schema import build_schema
-
-DOCUMENTS_KEPT = 256
-LITERAL_TOKENS = {TokenKind.INT, TokenKind.FLOAT, TokenKind.STRING, TokenKind.BLOCK_STRING}
 
 
 class RequestError(Exception):
@@ -54,87 +47,11 @@ class RequestError(Exception):
 
 
 @dataclass
-class Prepared:
-    """A document parsed and validated once: the document, or why it cannot run."""
-
-    document: DocumentNode | None
-    errors: list[dict]
-    # False when only the shape was validated before (same document, other literal values):
-    # a literal of the wrong type then shows when the planner coerces it, and is reported
-    # as the validation error it is.
-    values_checked: bool = True
-
-    def value_errors(self, schema: GraphQLSchema) -> list[dict]:
-        return [_named(self.document, error)
-                for error in validate(schema, self.document, [ValuesOfCorrectTypeRule])]
-
-
-@dataclass
 class ApiSchema:
     built: RuntimeModels
     schema: GraphQLSchema
     record_types: set[str]
-    documents: OrderedDict = field(default_factory=OrderedDict)
-    valid_shapes: OrderedDict = field(default_factory=OrderedDict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def prepare(self, text: str, introspection: bool) -> Prepared:
-        """The parsed and validated document, from the cache when seen before."""
-        key = (text, introspection)
-        with self.lock:
-            cached = self.documents.get(key)
-            if cached is not None:
-                self.documents.move_to_end(key)
-                return cached
-        cached = self._parse_and_validate(text, introspection)
-        with self.lock:
-            self.documents[key] = cached
-            while len(self.documents) > DOCUMENTS_KEPT:
-                self.documents.popitem(last=False)
-        return cached
-
-    def _parse_and_validate(self, text: str, introspection: bool) -> Prepared:
-        try:
-            document = parse(text)
-        except GraphQLError as error:
-            return Prepared(None, [error_entry(error)])
-        # A document that differs from a valid one only in its literal values (a new id in
-        # every request) needs only its values checked: the other rules judge the shape.
-        shape = (literal_shape(document), introspection)
-        if shape in self.valid_shapes:
-            return Prepared(document, [], values_checked=False)
-        rules = specified_rules if introspection else (
-            *specified_rules, NoSchemaIntrospectionCustomRule)
-        errors = [_named(document, error) for error in validate(self.schema, document, rules)]
-        if not errors:
-            with self.lock:
-                self.valid_shapes[shape] = True
-                while len(self.valid_shapes) > DOCUMENTS_KEPT:
-                    self.valid_shapes.popitem(last=False)
-        return Prepared(document, errors)
-
-
-def literal_shape(document: DocumentNode) -> str:
-    """The document's tokens with every number and string literal blanked out."""
-    parts = []
-    token = document.loc.start_token if document.loc else None
-    while token is not None:
-        if token.kind in LITERAL_TOKENS:
-            parts.append(token.kind.value)
-        else:
-            parts.append(token.value or token.kind.value)
-        token = token.next
-    return " ".join(parts)
-
-
-def _named(document: DocumentNode, error: GraphQLError) -> dict:
-    """A validation error, with the input field it is about when it is about a value."""
-    entry = error_entry(error)
-    path = input_path(document, error.nodes[0]) if error.nodes else None
-    if path:
-        entry["message"] = f"{path}: {entry['message']}"
-        entry["extensions"]["field"] = path
-    return entry
+    documents: DocumentCache
 
 
 _schemas: dict[int, ApiSchema] = {}
@@ -151,7 +68,8 @@ def api_schema(application: Application) -> ApiSchema:
         cached = _schemas.get(application.pk)
         if cached is None or cached.built is not built:
             record_types = {cls._mortar.name for cls in built.by_id.values()}
-            cached = ApiSchema(built, build_schema(built), record_types)
+            schema = build_schema(built)
+            cached = ApiSchema(built, schema, record_types, DocumentCache(schema))
             _schemas[application.pk] = cached
     return cached
 
@@ -160,7 +78,7 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
               method: str = "POST") -> str:
     """The JSON text of the response. Raises RequestError when nothing can be executed."""
     api = api_schema(application)
-    prepared = api.prepare(text, application.introspection_enabled)
+    prepared = api.documents.prepare(text, application.introspection_enabled)
     document = prepared.document
     if document is None:
         raise RequestError(prepared.errors)
@@ -182,6 +100,7 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
                                   variables or {})
     if isinstance(coerced, list):
         raise RequestError([error_entry(error) for error in coerced])
+    coerced.update(prepared.literals)
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
     top_level = collect_fields(api.schema, fragments, coerced, api.schema.query_type,
@@ -190,28 +109,16 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
         check_limits(api.schema, fragments, coerced, top_level, application, api.record_types)
     except ApiError as error:
         return json.dumps({"errors": [error_entry(error)], "data": None})
-    planned = all(_plannable(nodes[0].name.value, api) for nodes in top_level.values())
-    if not (planned or prepared.values_checked):
-        _raise_value_errors(prepared, api)
     with statement_timeout(application.statement_timeout_ms):
-        if planned:
-            try:
-                return _run_planned(api, application, fragments, coerced, top_level,
-                                    strict=prepared.values_checked)
-            except LiteralRefused:
-                _raise_value_errors(prepared, api)
+        if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
+            return _run_planned(api, application, fragments, coerced, top_level)
+        if prepared.literals:  # graphql-core coerces declared variables only: use the text
+            document = parse(text)
+            operation = get_operation_ast(document, operation_name)
+            fragments = {d.name.value: d for d in document.definitions
+                         if isinstance(d, FragmentDefinitionNode)}
         return _run_with_graphql_core(api, application, document, operation, fragments,
                                       coerced)
-
-
-class LiteralRefused(Exception):
-    """A literal of a document validated by shape only failed its type: validate its values."""
-
-
-def _raise_value_errors(prepared: Prepared, api: ApiSchema) -> None:
-    errors = prepared.value_errors(api.schema)
-    if errors:
-        raise RequestError(errors)
 
 
 def _plannable(name: str, api: ApiSchema) -> bool:
@@ -221,7 +128,7 @@ def _plannable(name: str, api: ApiSchema) -> bool:
     )
 
 
-def _run_planned(api, application, fragments, variables, top_level, strict: bool) -> str:
+def _run_planned(api, application, fragments, variables, top_level) -> str:
     members, errors = [], []
     for key, nodes in top_level.items():
         name = nodes[0].name.value
@@ -231,8 +138,6 @@ def _run_planned(api, application, fragments, variables, top_level, strict: bool
         try:
             value = field_json(api, application, fragments, variables, name, nodes)
         except Exception as error:  # one failing field leaves the others' data
-            if not strict and isinstance(error, GraphQLError) and error.original_error is None:
-                raise LiteralRefused() from error  # argument coercion refused a literal
             located = GraphQLError("", nodes=nodes[0])
             errors.append(error_entry(_graphql_error(error), path=[key],
                                       locations=located.locations))

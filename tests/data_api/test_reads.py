@@ -212,3 +212,27 @@ def test_a_new_literal_in_a_known_shape_is_still_checked(api):
     error = api.error("{ oneTask(where: { id: { eq: 99999999999 } }) { id } }")
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "where.id.eq"
+
+
+def test_new_literals_in_a_known_shape_skip_the_parser(api, monkeypatch):
+    from apps.data_api import documents
+
+    query = '{ allTask(where: { name: { matches: %s }, id: { in: %s } }) { results { id } } }'
+    assert api.data(query % ('"design"', "[1, 9, 10]"))["allTask"]["results"] == [
+        {"id": 1}, {"id": 9}]
+    parsed = []
+    original = documents.parse
+    monkeypatch.setattr(documents, "parse", lambda text: parsed.append(text) or original(text))
+
+    assert api.data(query % ('"o\\u006E"', "[4, 11, 12]"))["allTask"]["results"] == [
+        {"id": 4}]  # "on", written with an escape
+    assert api.data(query % ('"""copy"""', "[2, 3, 5]"))["allTask"]["results"] == [{"id": 2}]
+    assert parsed == []
+    # a list written as one value is coerced as the type says ([Int!] here)
+    assert api.data(query % ('"e"', "4"))["allTask"]["results"] == [{"id": 4}]
+
+
+def test_variable_defaults_keep_their_literals(api):
+    query = "query($id: Int = %d) { oneTask(where: { id: { eq: $id } }) { id } }"
+    assert api.data(query % 3) == {"oneTask": {"id": 3}}
+    assert api.data(query % 5) == {"oneTask": {"id": 5}}

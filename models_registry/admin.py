@@ -82,7 +82,15 @@ class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
     list_display = ["slug", "name", "environment", "schema_version", "model_count"]
     list_filter = ["environment"]
     search_fields = ["slug", "name"]
-    fields = ["slug", "name", "environment", "schema_version", "data_models_table"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "environment", "schema_version",
+                           "data_models_table"]}),
+        ("Data API", {"fields": [
+            "playground_enabled", "introspection_enabled", "cors_allowed_origins",
+            ("default_page_size", "max_page_size"), ("max_top_level_fields", "max_depth"),
+            ("statement_timeout_ms", "max_body_bytes"),
+        ]}),
+    ]
     readonly_fields = ["schema_version", "data_models_table"]
 
     def get_queryset(self, request):

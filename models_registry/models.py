@@ -4,6 +4,7 @@ Tables and columns are named by ids (`mortar_t<model id>`, `p<property id>`, `r<
 renaming a model, property or relation changes these rows only, never the database schema.
 """
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -54,6 +55,15 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def clean(self):
+        if self.default_page_size > self.max_page_size:
+            raise ValidationError({"default_page_size": "The default page cannot be larger "
+                                   f"than the maximum page ({self.max_page_size})."})
+        for name in ("max_page_size", "max_top_level_fields", "max_depth",
+                     "statement_timeout_ms", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ValidationError({name: "Must be at least 1."})
 
     @property
     def allowed_origins(self) -> set[str]:

@@ -161,10 +161,18 @@ def test_application_list_shows_model_count(admin_client, make_app, make_model):
     assert '<td class="field-model_count">2</td>' in page_text(response)
 
 
+# What the application form posts for its data API settings when left as they are.
+API_SETTINGS = {
+    "introspection_enabled": "on", "cors_allowed_origins": "", "default_page_size": 50,
+    "max_page_size": 200, "max_top_level_fields": 10, "max_depth": 4,
+    "statement_timeout_ms": 5000, "max_body_bytes": 1048576,
+}
+
+
 def test_create_application_and_see_its_models(admin_client, make_app, make_model):
     response = admin_client.post(
         admin_url("application_add"),
-        {"slug": "crm", "name": "CRM", "environment": "sandbox"},
+        {"slug": "crm", "name": "CRM", "environment": "sandbox", **API_SETTINGS},
         follow=True,
     )
     assert response.status_code == 200
@@ -962,3 +970,30 @@ def test_record_pages_link_from_the_model_pages(admin_client, make_app, make_mod
 
     assert records_url in page_text(admin_client.get(admin_url("datamodel_change", task.pk)))
     assert records_url in page_text(admin_client.get(admin_url("datamodel_changelist")))
+
+
+def test_application_page_edits_the_data_api_settings(admin_client, make_app):
+    app = make_app("settings-app")
+    url = f"/admin/models_registry/application/{app.pk}/change/"
+    page = admin_client.get(url)
+    assert b"cors_allowed_origins" in page.content and b"max_page_size" in page.content
+    response = admin_client.post(url, {
+        **API_SETTINGS, "slug": "settings-app", "name": "Settings",
+        "environment": "production", "playground_enabled": "on",
+        "cors_allowed_origins": "https://app.example.com\r\n",
+        "default_page_size": 20, "max_page_size": 100,
+    })
+    assert response.status_code == 302, response.content[:2000]
+    app.refresh_from_db()
+    assert app.allowed_origins == {"https://app.example.com"}
+    assert (app.default_page_size, app.max_page_size, app.playground_enabled) == (20, 100, True)
+
+
+def test_inconsistent_page_sizes_are_refused(admin_client, make_app):
+    app = make_app("pages")
+    response = admin_client.post(f"/admin/models_registry/application/{app.pk}/change/", {
+        **API_SETTINGS, "slug": "pages", "name": "Pages", "environment": "production",
+        "default_page_size": 300, "max_page_size": 200,
+    })
+    assert response.status_code == 200
+    assert b"cannot be larger than the maximum page (200)" in response.content

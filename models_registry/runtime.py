@@ -289,7 +289,9 @@ def _forget_stale_prepared_statements() -> None:
         return
     if seen is not None:  # a new connection has nothing prepared yet
         with connection.cursor() as cursor:
-            cursor.execute("DEALLOCATE ALL")
+            # A text new to this connection each time: psycopg looks at a statement's outcome
+            # (and forgets its own list on DEALLOCATE ALL) only the first time it meets a text.
+            cursor.execute(f"DEALLOCATE ALL /* schema generation {_schema_generation} */")
     _generation_seen[raw] = _schema_generation
 
 

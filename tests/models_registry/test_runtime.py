@@ -130,3 +130,17 @@ def test_prepared_statements_survive_a_kind_change_made_by_another_connection(
 
     Task = runtime_models(current_application(app.slug))["Task"]
     assert list(Task.objects.values_list(code.attname, flat=True)) == [42]
+
+
+def test_repeated_schema_changes_keep_the_connection_usable(make_app, make_model):
+    """Each schema change met by a connection drops its prepared statements again; psycopg
+    must forget them every time, not only the first (it did not while the statement's text
+    stayed the same: it inspects a statement's outcome only the first time it meets a text)."""
+    app = make_app()
+    task = make_model(app, "Task", name="text")
+    extra = None
+    for _ in range(60):
+        extra = (changes.delete_property(extra) if extra else
+                 changes.add_property(task, "extra", "integer"))
+        runtime_models(current_application(app.slug))
+    assert "extra" not in runtime_models(current_application(app.slug))["Task"]._mortar.properties

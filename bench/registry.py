@@ -147,7 +147,7 @@ def freshness_check(count: int) -> dict:
             cursor.fetchone()
             floor.append(time.perf_counter() - started)
     figures = {"queries": 1, **_percentiles("", samples), **_percentiles("raw_select_", floor)}
-    _say("application row through the ORM + cache lookup",
+    _say("application row (plain cursor) + cache lookup",
          f"p50 {figures['p50_us']:.0f} µs, p99 {figures['p99_us']:.0f} µs")
     _say("floor: the same SELECT on a raw cursor",
          f"p50 {figures['raw_select_p50_us']:.0f} µs, p99 {figures['raw_select_p99_us']:.0f} µs")

@@ -50,7 +50,31 @@ class DataModelForm(forms.ModelForm):
         return cleaned
 
 
-class PropertyForm(forms.ModelForm):
+class SchemaChangeForm(forms.ModelForm):
+    """An inline row whose clean() runs the checks of the schema change it stands for."""
+
+    checked_fields: list[str] = []
+    # changes.property_problems or changes.relation_problems: (candidate, previous) -> problems
+    check = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or cleaned.get("DELETE") or not self.has_changed():
+            return cleaned
+        # The instance still holds the stored values here (the form copies its values into it
+        # only after clean()), so it is the "previous" of a change.
+        previous = self.instance if self.instance.pk else None
+        candidate = copy.copy(self.instance)
+        for name in self.checked_fields:
+            setattr(candidate, name, cleaned[name])
+        add_problems(self, type(self).check(candidate, previous))
+        return cleaned
+
+
+class PropertyForm(SchemaChangeForm):
+    checked_fields = PROPERTY_FIELDS
+    check = changes.property_problems
+
     class Meta:
         model = Property
         fields = PROPERTY_FIELDS
@@ -69,18 +93,6 @@ class PropertyForm(forms.ModelForm):
     def clean_enum_values(self) -> list:
         return self.cleaned_data["enum_values"] or []  # an empty input means no options
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors or cleaned.get("DELETE") or not self.has_changed():
-            return cleaned
-        # The instance still holds the stored values here (the form copies its values into it
-        # only after clean()), so it is the "previous" of a change.
-        previous = self.instance if self.instance.pk else None
-        candidate = copy.copy(self.instance)
-        for name in PROPERTY_FIELDS:
-            setattr(candidate, name, cleaned[name])
-        add_problems(self, changes.property_problems(candidate, previous))
-        return cleaned
 
 
 class RelationTargetField(forms.ModelChoiceField):
@@ -99,7 +111,10 @@ class RelationTargetField(forms.ModelChoiceField):
             ) from error
 
 
-class RelationForm(forms.ModelForm):
+class RelationForm(SchemaChangeForm):
+    checked_fields = RELATION_FIELDS
+    check = changes.relation_problems
+
     class Meta:
         model = Relation
         fields = RELATION_FIELDS
@@ -119,17 +134,6 @@ class RelationForm(forms.ModelForm):
             for name in ("kind", "target"):
                 self.fields[name].disabled = True
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors or cleaned.get("DELETE") or not self.has_changed():
-            return cleaned
-        previous = self.instance if self.instance.pk else None
-        candidate = copy.copy(self.instance)
-        for name in RELATION_FIELDS:
-            setattr(candidate, name, cleaned[name])
-        candidate.application_id = candidate.source.application_id
-        add_problems(self, changes.relation_problems(candidate, previous))
-        return cleaned
 
 
 class SchemaFormSet(BaseInlineFormSet, abc.ABC):

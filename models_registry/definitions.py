@@ -355,8 +355,9 @@ def _apply_schema(document: dict) -> LoadReport:
             report.created.append(f"model {name}")
         _apply_properties(data_model, model_doc.get("properties", []), report)
     report.not_in_file.extend(f"model {n}" for n in existing if n not in in_file)
+    models = {dm.name: dm for dm in application.data_models.all()}  # read once, for all
     for relation_doc in document.get("relations", []):
-        _apply_relation(application, relation_doc, report)
+        _apply_relation(models, relation_doc, report)
     return report
 
 
@@ -383,8 +384,7 @@ def _apply_properties(data_model: DataModel, properties: list[dict], report: Loa
     report.not_in_file.extend(f"property {data_model.name}.{name}" for name in existing)
 
 
-def _apply_relation(application: Application, doc: dict, report: LoadReport) -> None:
-    models = {dm.name: dm for dm in application.data_models.all()}
+def _apply_relation(models: dict[str, DataModel], doc: dict, report: LoadReport) -> None:
     source, field_name, target, inverse = doc["from"], doc["field"], doc["to"], doc["inverse"]
     kind = doc["kind"]
     if kind == "has_many":

@@ -58,9 +58,11 @@ def _number(value: float) -> str:
 
 
 def statements_text(figures: dict) -> str:
-    text = f"{_number(figures['data'])} data + {_number(figures['app_row'])} app row"
+    text = _number(figures["statements"])
+    if figures["app_row"]:
+        text += f" (of them {_number(figures['app_row'])} a separate application-row read)"
     if figures.get("at_database") is not None:
-        text += f" ({_number(figures['at_database'])} at the database)"
+        text += f"; {_number(figures['at_database'])} at the database"
     return text
 
 
@@ -167,8 +169,8 @@ def render(every: dict) -> str:
         *(f"  - {key}, {query['title']}: `{query['body']}`"
           for key, query in first["queries"].items()),
         "- SQL statements per request: counted in-process through the WSGI handler on warm "
-        "requests. *data* and *app row* (the per-request freshness read of the application) are "
-        "what Django's cursor sees; *at the database* is what PostgreSQL counted for the same "
+        "requests: what Django's cursor sees (the application row, the freshness check, is read "
+        "inside the data statement); *at the database* is what PostgreSQL counted for the same "
         "requests, which would also show statements made beside Django's cursor (such as "
         "Django's connection health check).",
         "",
@@ -225,11 +227,8 @@ def _targets(every: dict) -> list[str]:
 
 
 def _statement_verdict(figures: dict, limit: int) -> str:
-    data, total = figures["data"], figures["data"] + figures["app_row"]
-    verdict = "met" if data <= limit else "**missed**"
-    text = f"{verdict} for data ({_number(data)})"
-    if total > limit:
-        text += f"; {_number(total)} with the app row"
+    total = figures["statements"]
+    text = f"{'met' if total <= limit else '**missed**'} ({_number(total)})"
     at_database = figures.get("at_database")
     if at_database is not None and at_database > total:
         text += f"; {_number(at_database)} at the database"

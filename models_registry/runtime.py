@@ -295,40 +295,73 @@ def _forget_stale_prepared_statements() -> None:
     _generation_seen[raw] = _schema_generation
 
 
-_application_rows: OrderedDict[str, tuple[tuple, Application]] = OrderedDict()
+_application_rows: OrderedDict[str, tuple[str, Application]] = OrderedDict()
 
 
 def current_application(slug: str) -> Application:
-    """The application row as of now: the per-request freshness check, one indexed query.
+    """The application row as of now (one indexed query); see `read_application`."""
+    return read_application(slug)[0]
+
+
+def read_application(slug: str) -> tuple[Application, str]:
+    """The application row as of now and its fingerprint: one indexed query.
 
     The row is read with a plain cursor (no ORM query building, the costly part of a read
     this small); the Application object is made again only when the row changed. Callers
     must treat the returned object as read-only: it is shared between requests.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_application_sql(), [slug])
+        cursor.execute(application_row_sql(), [slug])
         row = cursor.fetchone()
     if row is None:
         raise Application.DoesNotExist(f"There is no application {slug!r}.")
+    fingerprint = row[0]
     with _cache_lock:
         cached = _application_rows.get(slug)
-        if cached is not None and cached[0] == row:
+        if cached is not None and cached[0] == fingerprint:
             _application_rows.move_to_end(slug)
-            return cached[1]
-    application = Application.objects.get(slug=slug)
+            return cached[1], fingerprint
+    application = Application.objects.get(slug=slug)  # rare: only when the row changed
     with _cache_lock:
-        _application_rows[slug] = (row, application)
+        _application_rows[slug] = (fingerprint, application)
         while len(_application_rows) > settings.MORTAR_RUNTIME_CACHE_SIZE:
             _application_rows.popitem(last=False)
-    return application
+    return application, fingerprint
+
+
+def remembered_application(slug: str) -> tuple[Application, str] | None:
+    """The application as this process last read it, and its fingerprint; no query.
+
+    A request may start from it when its first statement also selects
+    `application_fingerprint_sql()` and the request is run again should the two differ.
+    """
+    with _cache_lock:
+        remembered = _application_rows.get(slug)
+    return None if remembered is None else (remembered[1], remembered[0])
 
 
 @functools.cache
-def _application_sql() -> str:
+def application_fingerprint_sql() -> str:
+    """A scalar subquery whose value changes whenever anything in the row of the application
+    with slug %s does (NULL once it is gone): the whole row as JSON text."""
+    return f"(SELECT {_fingerprint()} FROM {_application_table()} WHERE slug = %s)"
+
+
+def _application_table() -> str:
+    return connection.ops.quote_name(Application._meta.db_table)
+
+
+def _fingerprint() -> str:
     columns = ", ".join(connection.ops.quote_name(f.column)
                         for f in Application._meta.concrete_fields)
-    table = connection.ops.quote_name(Application._meta.db_table)
-    return f"SELECT {columns} FROM {table} WHERE slug = %s"
+    if connection.vendor == "postgresql":
+        return f"json_build_array({columns})::text"
+    return f"json_array({columns})"
+
+
+@functools.cache
+def application_row_sql() -> str:
+    return f"SELECT {_fingerprint()} FROM {_application_table()} WHERE slug = %s"
 
 
 def forget_runtime_models() -> None:

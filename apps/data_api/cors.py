@@ -18,23 +18,18 @@ from models_registry.runtime import current_application
 API_PATH = re.compile(r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/")
 
 
-def request_application(request: HttpRequest, slug: str) -> Application:
-    """The application of an API request, read once per request (the freshness check)."""
-    cached = getattr(request, "mortar_application", None)
-    if cached is None or cached.slug != slug:
-        cached = current_application(slug)
-        request.mortar_application = cached
-    return cached
-
-
 @receiver(check_request_enabled)
 def origin_allowed_by_application(sender, request: HttpRequest, **kwargs) -> bool:
+    """Asked on the way out of a request (the view left the application it served on the
+    request) and for preflights, which no view sees (read afresh)."""
     match = API_PATH.match(request.path_info)
     origin = request.headers.get("Origin")
     if not (match and origin):
         return False
-    try:
-        application = request_application(request, match["slug"])
-    except Application.DoesNotExist:
-        return False
+    application = getattr(request, "mortar_application", None)
+    if application is None or application.slug != match["slug"]:
+        try:
+            application = current_application(match["slug"])
+        except Application.DoesNotExist:
+            return False
     return origin.rstrip("/") in application.allowed_origins

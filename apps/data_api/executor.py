@@ -33,6 +33,7 @@ from models_registry.runtime import RuntimeModels, runtime_models
 
 from .documents import DocumentCache
 from .errors import ApiError, BadUserInput, Timeout, error_entry
+from .freshness import Freshness, StaleApplication
 from .limits import check_limits
 from .planner import Planner, result_set_json
 from .schema import build_schema
@@ -74,9 +75,10 @@ def api_schema(application: Application) -> ApiSchema:
     return cached
 
 
-def run_query(application: Application, text: str, variables: Any, operation_name: str | None,
-              method: str = "POST") -> str:
-    """The JSON text of the response. Raises RequestError when nothing can be executed."""
+def run_query(application: Application, freshness: Freshness, text: str, variables: Any,
+              operation_name: str | None, method: str = "POST") -> str:
+    """The JSON text of the response. Raises RequestError when nothing can be executed, and
+    StaleApplication when `application` turned out not to be the current one."""
     api = api_schema(application)
     prepared = api.documents.prepare(text, application.introspection_enabled)
     document = prepared.document
@@ -111,14 +113,14 @@ def run_query(application: Application, text: str, variables: Any, operation_nam
         return json.dumps({"errors": [error_entry(error)], "data": None})
     with statement_timeout(application.statement_timeout_ms):
         if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
-            return _run_planned(api, application, fragments, coerced, top_level)
+            return _run_planned(api, application, freshness, fragments, coerced, top_level)
         if prepared.literals:  # graphql-core coerces declared variables only: use the text
             document = parse(text)
             operation = get_operation_ast(document, operation_name)
             fragments = {d.name.value: d for d in document.definitions
                          if isinstance(d, FragmentDefinitionNode)}
-        return _run_with_graphql_core(api, application, document, operation, fragments,
-                                      coerced)
+        return _run_with_graphql_core(api, application, freshness, document, operation,
+                                      fragments, coerced)
 
 
 def _plannable(name: str, api: ApiSchema) -> bool:
@@ -128,7 +130,7 @@ def _plannable(name: str, api: ApiSchema) -> bool:
     )
 
 
-def _run_planned(api, application, fragments, variables, top_level) -> str:
+def _run_planned(api, application, freshness, fragments, variables, top_level) -> str:
     members, errors = [], []
     for key, nodes in top_level.items():
         name = nodes[0].name.value
@@ -136,8 +138,11 @@ def _run_planned(api, application, fragments, variables, top_level) -> str:
             members.append(json.dumps(key) + ':"Query"')
             continue
         try:
-            value = field_json(api, application, fragments, variables, name, nodes)
+            value = field_json(api, application, freshness, fragments, variables, name, nodes)
+        except StaleApplication:
+            raise
         except Exception as error:  # one failing field leaves the others' data
+            freshness.confirm()  # the error may come from a schema changed meanwhile
             located = GraphQLError("", nodes=nodes[0])
             errors.append(error_entry(_graphql_error(error), path=[key],
                                       locations=located.locations))
@@ -158,14 +163,19 @@ def _graphql_error(error: Exception) -> Exception:
     return error
 
 
-def field_json(api: ApiSchema, application, fragments, variables, name, nodes) -> str:
+def field_json(api: ApiSchema, application, freshness: Freshness, fragments, variables, name,
+               nodes) -> str:
     """The JSON text of one top-level allX/oneX field: one statement (a second only to count
-    when a page past the end came back empty)."""
-    planner = Planner(api.built, api.schema, fragments, variables, application)
+    when a page past the end came back empty). Its last column is the application's
+    fingerprint, checked before the rows are used."""
+    planner = Planner(api.built, api.schema, fragments, variables, application,
+                      freshness.column())
     plan = planner.plan(name, nodes)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql.text, plan.sql.params)
         rows = cursor.fetchall()
+        if rows:
+            freshness.check(rows[0][-1])
         if plan.shape == "one":
             return rows[0][0] if rows else "null"
         if plan.shape == "count":
@@ -182,11 +192,12 @@ def field_json(api: ApiSchema, application, fragments, variables, name, nodes) -
     return result_set_json(plan, rows, count)
 
 
-def _run_with_graphql_core(api, application, document, operation, fragments, variables) -> str:
+def _run_with_graphql_core(api, application, freshness, document, operation, fragments,
+                           variables) -> str:
     def resolve_root(root, info, **args):
         nodes = list(info.field_nodes)
-        return json.loads(field_json(api, application, fragments, variables, info.field_name,
-                                     nodes))
+        return json.loads(field_json(api, application, freshness, fragments, variables,
+                                     info.field_name, nodes))
 
     def resolve_member(source, info, **args):
         if isinstance(source, dict):
@@ -196,6 +207,9 @@ def _run_with_graphql_core(api, application, document, operation, fragments, var
     result = execute(api.schema, document, root_value=None, variable_values=variables,
                      operation_name=operation.name.value if operation.name else None,
                      field_resolver=resolve_member)
+    for error in result.errors or []:
+        if isinstance(error.original_error, StaleApplication):
+            raise error.original_error
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = [error_entry(_graphql_error_from(e), path=e.path) for e in result.errors]

@@ -43,12 +43,14 @@ class TopLevelPlan:
 
 class Planner:
     def __init__(self, built: RuntimeModels, schema: GraphQLSchema, fragments: dict,
-                 variables: dict, application: Application):
+                 variables: dict, application: Application, extra_column: Sql):
+        """`extra_column` is selected last in every top-level statement (the freshness check)."""
         self.built = built
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.application = application
+        self.extra_column = extra_column
         self.dialect = dialect()
         self.aliases = Aliases()
         self.filters = FilterCompiler(built, self.dialect, self.aliases)
@@ -69,7 +71,8 @@ class Planner:
         alias = self.aliases.next()
         record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
         where = self.filters.condition(cls, alias, args.get("where"))
-        sql = ("SELECT " + self.dialect.as_text(record) + f" FROM {q(self._table(cls))} {alias}"
+        sql = ("SELECT " + self.dialect.as_text(record) + ", " + self.extra_column
+               + f" FROM {q(self._table(cls))} {alias}"
                + " WHERE " + where + f" ORDER BY {alias}.id LIMIT 1")
         return TopLevelPlan("one", sql, [], cls._mortar.name)
 
@@ -88,13 +91,15 @@ class Planner:
         count_where = self.filters.condition(cls, count_alias, args.get("where"))
         count_sql = f"SELECT count(*) FROM {table} {count_alias} WHERE " + count_where
         if not results_nodes:
-            return TopLevelPlan("count", count_sql, keys, result_set.name)
+            return TopLevelPlan("count", "SELECT (" + count_sql + "), " + self.extra_column,
+                                keys, result_set.name)
         alias = self.aliases.next()
         record = self.record_json(cls, alias, self._sub_fields(cls, results_nodes))
         columns = self.dialect.as_text(record)
         wants_count = any(name == "totalCount" for _, name in keys)
         if wants_count:
             columns = columns + ", (" + count_sql + ")"
+        columns = columns + ", " + self.extra_column
         sql = ("SELECT " + columns + f" FROM {table} {alias} WHERE "
                + self.filters.condition(cls, alias, args.get("where"))
                + " ORDER BY " + self.order_by(cls, alias, args.get("sort"))

@@ -11,8 +11,8 @@ from graphene_django.views import GraphQLView
 
 from models_registry.models import Application
 
-from .cors import request_application
 from .executor import RequestError, run_query
+from .freshness import Freshness, StaleApplication
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -36,10 +36,22 @@ def graphql(request: HttpRequest, slug: str) -> HttpResponse:
         response["Allow"] = "GET, POST"
         return response
     try:
-        application = request_application(request, slug)
+        application, freshness = Freshness.start(slug)
+        try:
+            response = _respond(request, application, freshness, content_type)
+            freshness.confirm()
+        except StaleApplication:  # changed since this process read it: once more, afresh
+            application, freshness = Freshness.reread(slug)
+            response = _respond(request, application, freshness, content_type)
     except Application.DoesNotExist:
         return _error_response(404, f"There is no application {slug!r}.", "NOT_FOUND",
                                content_type)
+    request.mortar_application = application  # for the CORS check on the way out
+    return response
+
+
+def _respond(request: HttpRequest, application: Application, freshness: Freshness,
+             content_type: str) -> HttpResponse:
     if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
         if application.playground_enabled:
             return graphiql(request)
@@ -53,7 +65,8 @@ def graphql(request: HttpRequest, slug: str) -> HttpResponse:
     except ValueError as error:
         return _error_response(400, str(error), "BAD_USER_INPUT", content_type)
     try:
-        body = run_query(application, query, variables, operation_name, request.method)
+        body = run_query(application, freshness, query, variables, operation_name,
+                         request.method)
     except RequestError as error:
         # application/json clients get 200 for GraphQL request errors (the spec's legacy rule).
         status = error.status if content_type == GRAPHQL_RESPONSE or error.status == 405 else 200

@@ -1,0 +1,67 @@
+"""Is the application a request started from still the one in the database?
+
+A request starts from the application as this process last read it, without a query: its first
+data statement also selects the application row's fingerprint, and the request runs again from
+a fresh read when the two differ. A response that ran no data statement (an error found before
+any SQL, an empty result) confirms with one indexed query of its own. So a read costs one round
+trip, and a schema or settings change made in another process is seen by the next request.
+"""
+
+from __future__ import annotations
+
+from django.db import DatabaseError
+
+from models_registry.models import Application
+from models_registry.runtime import (
+    application_fingerprint_sql,
+    read_application,
+    remembered_application,
+)
+
+from .sql import Sql
+
+
+class StaleApplication(Exception):
+    """The application changed since this process read it: run the request again."""
+
+
+class Freshness:
+    def __init__(self, slug: str, fingerprint: str, confirmed: bool):
+        self.slug = slug
+        self.fingerprint = fingerprint
+        self.confirmed = confirmed
+
+    @classmethod
+    def start(cls, slug: str) -> tuple[Application, Freshness]:
+        """The remembered application (no query), or a fresh read when there is none.
+        Raises Application.DoesNotExist."""
+        remembered = remembered_application(slug)
+        if remembered is not None:
+            return remembered[0], cls(slug, remembered[1], confirmed=False)
+        return cls.reread(slug)
+
+    @classmethod
+    def reread(cls, slug: str) -> tuple[Application, Freshness]:
+        application, fingerprint = read_application(slug)
+        return application, cls(slug, fingerprint, confirmed=True)
+
+    def column(self) -> Sql:
+        """An SQL expression to select beside the data: the row's fingerprint as of now."""
+        return Sql(application_fingerprint_sql(), [self.slug])
+
+    def check(self, seen: str | None) -> None:
+        if seen != self.fingerprint:
+            raise StaleApplication(self.slug)
+        self.confirmed = True
+
+    def confirm(self) -> None:
+        """Raise StaleApplication unless the row is (or was seen to be) unchanged."""
+        if self.confirmed:
+            return
+        try:
+            _, fingerprint = read_application(self.slug)
+        except Application.DoesNotExist:
+            fingerprint = None
+        except DatabaseError:  # the connection cannot answer now: the response stands
+            return
+        self.check(fingerprint)

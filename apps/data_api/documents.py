@@ -9,6 +9,8 @@ variables' values.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,7 +20,6 @@ from graphql import (
     GraphQLError,
     GraphQLInputType,
     GraphQLSchema,
-    Source,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -32,12 +33,12 @@ from graphql.language import (
     DocumentNode,
     FloatValueNode,
     IntValueNode,
-    Lexer,
     NameNode,
     StringValueNode,
     TokenKind,
     VariableNode,
 )
+from graphql.language.block_string import dedent_block_string_lines
 from graphql.pyutils import Undefined
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
@@ -65,13 +66,15 @@ class Template:
     document: DocumentNode  # literals replaced by $__literal<n>
     types: list[GraphQLInputType]  # the input type at each literal, in source order
 
-    def bind(self, tokens: list) -> dict[str, Any] | None:
-        """The coerced values of a request's literal tokens; None when one does not fit."""
+    def bind(self, literals: list[tuple[TokenKind, str]]) -> dict[str, Any] | None:
+        """The coerced values of a request's literals; None when one does not fit."""
+        if len(literals) != len(self.types):  # "<number>" written as such in the text
+            return None
         values = {}
-        for index, (token, expected) in enumerate(zip(tokens, self.types, strict=True)):
-            node_class = LITERALS[token.kind]
-            node = (node_class(value=token.value, block=token.kind == TokenKind.BLOCK_STRING)
-                    if node_class is StringValueNode else node_class(value=token.value))
+        for index, ((kind, text), expected) in enumerate(zip(literals, self.types, strict=True)):
+            node_class = LITERALS[kind]
+            node = (node_class(value=text, block=kind == TokenKind.BLOCK_STRING)
+                    if node_class is StringValueNode else node_class(value=text))
             value = value_from_ast(node, expected)
             if value is Undefined:
                 return None
@@ -95,23 +98,24 @@ class DocumentCache:
         return cached
 
     def _prepare(self, text: str, introspection: bool) -> Prepared:
-        try:
-            shape, literal_tokens = lex(text)
-            template = self._get(self.templates, (shape, introspection))
+        lexed = lex(text)
+        if lexed is not None:
+            template = self._get(self.templates, (lexed[0], introspection))
             if template is not None:
-                values = template.bind(literal_tokens)
+                values = template.bind(lexed[1])
                 if values is not None:
                     return Prepared(template.document, [], values)
+        try:
             document = parse(text)
         except GraphQLError as error:
             return Prepared(None, [error_entry(error)])
         rules = specified_rules if introspection else (
             *specified_rules, NoSchemaIntrospectionCustomRule)
         errors = [_named(document, error) for error in validate(self.schema, document, rules)]
-        if not errors:
-            template = make_template(self.schema, document, len(literal_tokens))
+        if not errors and lexed is not None:
+            template = make_template(self.schema, document, len(lexed[1]))
             if template is not None:
-                self._put(self.templates, (shape, introspection), template)
+                self._put(self.templates, (lexed[0], introspection), template)
         return Prepared(document, errors)
 
     def _get(self, cache: OrderedDict, key):
@@ -128,19 +132,64 @@ class DocumentCache:
                 cache.popitem(last=False)
 
 
-def lex(text: str) -> tuple[str, list]:
-    """(the text's shape: its tokens with literals blanked out, the literal tokens)."""
-    lexer = Lexer(Source(text))
-    parts, literals = [], []
-    token = lexer.advance()
-    while token.kind != TokenKind.EOF:
-        if token.kind in LITERALS:
-            literals.append(token)
-            parts.append("<string>" if LITERALS[token.kind] is StringValueNode else "<number>")
-        else:
-            parts.append(token.value or token.kind.value)
-        token = lexer.advance()
-    return " ".join(parts), literals
+_TOKENS = re.compile(r"""
+    (?P<block>"{3}(?:\\"{3}|(?!"{3})[\s\S])*"{3})
+  | (?P<string>"(?:[^"\\\n\r]|\\.)*")
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<name>[_A-Za-z][_0-9A-Za-z]*)
+  | (?P<number>-?[0-9][0-9.eE+-]*)
+""", re.VERBOSE)
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?P<float>(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)")
+
+
+def lex(text: str) -> tuple[str, list[tuple[TokenKind, str]]] | None:
+    """(the text's shape: the text with its literals blanked out and its comments left out,
+    the literals' kinds and values), found with one regular expression rather than
+    graphql-core's lexer; None when a literal is not plainly valid (the parser then says why).
+
+    Two texts with one shape differ only in literal values, so they parse to one structure.
+    """
+    parts, literals, end = [], [], 0
+    for match in _TOKENS.finditer(text):
+        kind = match.lastgroup
+        if kind == "name":
+            continue
+        parts.append(text[end:match.start()])
+        end = match.end()
+        raw = match.group()
+        if kind == "comment":
+            continue
+        if kind == "number":
+            number = _NUMBER.fullmatch(raw)
+            if number is None:
+                return None
+            literals.append((TokenKind.FLOAT if number["float"] else TokenKind.INT, raw))
+            parts.append("<number>")
+            continue
+        value = _block_string(raw) if kind == "block" else _string(raw)
+        if value is None:
+            return None
+        literals.append((TokenKind.BLOCK_STRING if kind == "block" else TokenKind.STRING, value))
+        parts.append("<string>")
+    parts.append(text[end:])
+    return "".join(parts), literals
+
+
+def _string(raw: str) -> str | None:
+    """A string literal's value: GraphQL's escapes are JSON's. None for what JSON reads
+    differently (a tab, a lone surrogate) or not at all (\\u{...})."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if "\\u" in raw and any("\ud800" <= char <= "\udfff" for char in value):
+        return None
+    return value
+
+
+def _block_string(raw: str) -> str:
+    lines = re.split(r"\r\n|\n|\r", raw[3:-3].replace('\\"""', '"""'))
+    return "\n".join(dedent_block_string_lines(lines))
 
 
 class _HoistLiterals(Visitor):

@@ -13,6 +13,14 @@ log = logging.getLogger(__name__)
 VALUE_ERRORS = (ValueError, TypeError, ValidationError)  # raised by scalars parsing input
 
 
+class RequestError(Exception):
+    """The request cannot be executed at all (GraphQL-over-HTTP "request error")."""
+
+    def __init__(self, errors: list[dict], status: int = 400):
+        self.errors = errors
+        self.status = status
+
+
 class ApiError(Exception):
     code = "INTERNAL_SERVER_ERROR"
 

@@ -24,7 +24,6 @@ from graphql import (
     get_operation_ast,
     parse,
 )
-from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_variable_values
 from graphql.language import FragmentDefinitionNode
 
@@ -32,19 +31,12 @@ from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
 
 from .documents import DocumentCache
-from .errors import ApiError, BadUserInput, Timeout, error_entry
+from .errors import ApiError, BadUserInput, RequestError, Timeout, error_entry
 from .freshness import Freshness, StaleApplication
 from .limits import check_limits
+from .operations import OperationCache
 from .planner import Planner, result_set_json
 from .schema import build_schema
-
-
-class RequestError(Exception):
-    """The request cannot be executed at all (GraphQL-over-HTTP "request error")."""
-
-    def __init__(self, errors: list[dict], status: int = 400):
-        self.errors = errors
-        self.status = status
 
 
 @dataclass
@@ -53,6 +45,7 @@ class ApiSchema:
     schema: GraphQLSchema
     record_types: set[str]
     documents: DocumentCache
+    operations: OperationCache
 
 
 _schemas: dict[int, ApiSchema] = {}
@@ -70,7 +63,8 @@ def api_schema(application: Application) -> ApiSchema:
         if cached is None or cached.built is not built:
             record_types = {cls._mortar.name for cls in built.by_id.values()}
             schema = build_schema(built)
-            cached = ApiSchema(built, schema, record_types, DocumentCache(schema))
+            cached = ApiSchema(built, schema, record_types, DocumentCache(schema),
+                               OperationCache(schema, record_types))
             _schemas[application.pk] = cached
     return cached
 
@@ -84,12 +78,8 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
     document = prepared.document
     if document is None:
         raise RequestError(prepared.errors)
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        message = (f"No operation named {operation_name!r} in the document." if operation_name
-                   else "The document has several operations: say which in operationName.")
-        raise RequestError([{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}])
-    if operation.operation != OperationType.QUERY:
+    operation = api.operations.get(document, operation_name)
+    if operation.node.operation != OperationType.QUERY:
         if method == "GET":
             raise RequestError([{"message": "Mutations are sent with POST, not GET.",
                                  "extensions": {"code": "BAD_USER_INPUT"}}], status=405)
@@ -98,29 +88,28 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
     if variables is not None and not isinstance(variables, dict):
         raise RequestError([{"message": "variables must be a JSON object.",
                              "extensions": {"code": "BAD_USER_INPUT"}}])
-    coerced = get_variable_values(api.schema, operation.variable_definitions or [],
+    coerced = get_variable_values(api.schema, operation.node.variable_definitions or [],
                                   variables or {})
     if isinstance(coerced, list):
         raise RequestError([error_entry(error) for error in coerced])
     coerced.update(prepared.literals)
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
-    top_level = collect_fields(api.schema, fragments, coerced, api.schema.query_type,
-                               operation.selection_set)
+    fragments = operation.fragments
+    top_level, measured = operation.fields(coerced)
     try:
-        check_limits(api.schema, fragments, coerced, top_level, application, api.record_types)
+        check_limits(measured, application)
     except ApiError as error:
         return json.dumps({"errors": [error_entry(error)], "data": None})
     with statement_timeout(application.statement_timeout_ms):
         if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
             return _run_planned(api, application, freshness, fragments, coerced, top_level)
+        node = operation.node
         if prepared.literals:  # graphql-core coerces declared variables only: use the text
             document = parse(text)
-            operation = get_operation_ast(document, operation_name)
+            node = get_operation_ast(document, operation_name)
             fragments = {d.name.value: d for d in document.definitions
                          if isinstance(d, FragmentDefinitionNode)}
-        return _run_with_graphql_core(api, application, freshness, document, operation,
-                                      fragments, coerced)
+        return _run_with_graphql_core(api, application, freshness, document, node, fragments,
+                                      coerced)
 
 
 def _plannable(name: str, api: ApiSchema) -> bool:

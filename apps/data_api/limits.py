@@ -11,16 +11,22 @@ from models_registry.models import Application
 from .errors import QueryTooComplex
 
 
-def check_limits(schema: GraphQLSchema, fragments: dict, variables: dict,
-                 top_level: dict[str, list[FieldNode]], application: Application,
-                 record_types: set[str]) -> None:
-    if len(top_level) > application.max_top_level_fields:
+def depths(schema: GraphQLSchema, fragments: dict, variables: dict,
+           top_level: dict[str, list[FieldNode]], record_types: set[str]) -> dict[str, int]:
+    """How many record levels each top-level field opens."""
+    return {key: _depth(schema, fragments, variables, schema.query_type, nodes, record_types)
+            for key, nodes in top_level.items()}
+
+
+def check_limits(measured: dict[str, int], application: Application) -> None:
+    """Refuse more top-level fields or deeper nesting than the application allows;
+    `measured` is what `depths` says."""
+    if len(measured) > application.max_top_level_fields:
         raise QueryTooComplex(
-            f"This request asks for {len(top_level)} top-level fields; at most "
+            f"This request asks for {len(measured)} top-level fields; at most "
             f"{application.max_top_level_fields} are allowed. Split it into several requests.",
             limit=application.max_top_level_fields)
-    for key, nodes in top_level.items():
-        depth = _depth(schema, fragments, variables, schema.query_type, nodes, record_types)
+    for key, depth in measured.items():
         if depth > application.max_depth:
             raise QueryTooComplex(
                 f"{key} nests records {depth} deep; at most {application.max_depth} levels are "

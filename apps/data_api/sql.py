@@ -7,6 +7,7 @@ column names built from ids, quoted) and fixed keywords are written into the tex
 from __future__ import annotations
 
 import abc
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,10 @@ class Sql:
         return Sql(separator.join(p.text for p in parts), [x for p in parts for x in p.params])
 
 
+@functools.lru_cache(maxsize=4096)
 def q(name: str) -> str:
+    """A quoted table or column name (cached: one database per process, and the names are
+    those of the registry)."""
     return connection.ops.quote_name(name)
 
 
@@ -173,5 +177,6 @@ class Sqlite(Dialect):
         return Sql(f"{column} REGEXP %s")
 
 
+@functools.cache
 def dialect() -> Dialect:
     return Postgres() if connection.vendor == "postgresql" else Sqlite()

@@ -11,7 +11,8 @@ from graphene_django.views import GraphQLView
 
 from models_registry.models import Application
 
-from .executor import RequestError, run_query
+from .errors import RequestError
+from .executor import run_query
 from .freshness import Freshness, StaleApplication
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

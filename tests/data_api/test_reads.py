@@ -236,3 +236,38 @@ def test_variable_defaults_keep_their_literals(api):
     query = "query($id: Int = %d) { oneTask(where: { id: { eq: $id } }) { id } }"
     assert api.data(query % 3) == {"oneTask": {"id": 3}}
     assert api.data(query % 5) == {"oneTask": {"id": 5}}
+
+
+@pytest.mark.parametrize("literal, value", [
+    ('"on"', "on"), ('"o\\u006E"', "on"), ('"""on"""', "on"), ('"""\n    on\n"""', "on"),
+    ('"\\"q\\""', '"q"'), ('"a # not a comment"', "a # not a comment"),
+    ('"\\uD83D\\uDE00"', "\U0001F600"), ('"\\u{1F600}"', "\U0001F600"), ('"\tx"', "\tx"),
+])
+def test_literals_read_without_the_parser_mean_what_the_parser_says(api, literal, value):
+    query = '{ allTask(where: { name: { matches: %s } }) { results { id } } } # %s'
+    api.data(query % ('"design"', "a comment"))  # the template of this shape
+    by_variable = api.data("query($v: String) { allTask(where: { name: { matches: $v } }) "
+                           "{ results { id } } }", {"v": value})
+    assert api.data(query % (literal, "another")) == by_variable
+
+
+@pytest.mark.parametrize("text", [
+    '{ allTask(limit: 01) { totalCount } }',
+    '{ allTask(limit: 1.) { totalCount } }',
+    '{ allTask(where: { name: { eq: "\\uD800" } }) { totalCount } }',
+    '{ allTask(limit: <number>) { totalCount } }',
+])
+def test_text_that_only_looks_like_a_known_shape_goes_to_the_parser(api, text):
+    api.data('{ allTask(limit: 1) { totalCount } }')
+    api.data('{ allTask(where: { name: { eq: "x" } }) { totalCount } }')
+    error = api.error(text)
+    assert error["extensions"]["code"] in ("GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT")
+
+
+def test_include_and_skip_follow_each_requests_variables(api):
+    query = ("query($deep: Boolean!) { allTask(limit: 1) { totalCount "
+             "results @include(if: $deep) { project { tasks { project { tasks { id } } } } } } }")
+    assert api.data(query, {"deep": False}) == {"allTask": {"totalCount": 20}}
+    error = api.error(query, {"deep": True})  # the same document, now five levels deep
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert api.data(query, {"deep": False}) == {"allTask": {"totalCount": 20}}

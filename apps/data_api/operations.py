@@ -1,0 +1,100 @@
+"""The operation a request runs, picked out of its document once per document and name.
+
+An operation without directives selects the same fields whatever its variables are, so its
+top-level fields and their nesting depths are worked out once too; @skip/@include make them
+depend on the variables, and such operations work them out per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from graphql import GraphQLSchema, get_operation_ast
+from graphql.execution.collect_fields import collect_fields
+from graphql.language import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    Visitor,
+    visit,
+)
+
+from .errors import RequestError
+from .limits import depths
+
+KEPT = 256
+
+
+@dataclass
+class Operation:
+    schema: GraphQLSchema
+    record_types: set[str]
+    document: DocumentNode  # kept so that the cache key (its id) stays its own
+    node: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    static: bool  # no directives: the same fields for all variables
+    _fields: tuple | None = field(default=None, repr=False)
+
+    def fields(self, variables: dict) -> tuple[dict[str, list[FieldNode]], dict[str, int]]:
+        """(the top-level fields by response key, how deep each nests records)."""
+        if self._fields is not None:
+            return self._fields
+        top_level = collect_fields(self.schema, self.fragments, variables,
+                                   self.schema.query_type, self.node.selection_set)
+        found = (top_level, depths(self.schema, self.fragments, variables, top_level,
+                                   self.record_types))
+        if self.static:
+            self._fields = found
+        return found
+
+
+class OperationCache:
+    def __init__(self, schema: GraphQLSchema, record_types: set[str]):
+        self.schema = schema
+        self.record_types = record_types
+        self.kept: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, document: DocumentNode, name: str | None) -> Operation:
+        """The operation called `name` (or the only one). Raises RequestError."""
+        key = (id(document), name)
+        with self.lock:
+            found = self.kept.get(key)
+            if found is not None and found.document is document:
+                self.kept.move_to_end(key)
+                return found
+        found = self._make(document, name)
+        with self.lock:
+            self.kept[key] = found
+            while len(self.kept) > KEPT:
+                self.kept.popitem(last=False)
+        return found
+
+    def _make(self, document: DocumentNode, name: str | None) -> Operation:
+        node = get_operation_ast(document, name)
+        if node is None:
+            message = (f"No operation named {name!r} in the document." if name
+                       else "The document has several operations: say which in operationName.")
+            raise RequestError([{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}])
+        fragments = {d.name.value: d for d in document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+        return Operation(self.schema, self.record_types, document, node, fragments,
+                         static=not _has_directives(document))
+
+
+class _FindDirectives(Visitor):
+    found = False
+
+    def enter_directive(self, node: DirectiveNode, *_):
+        self.found = True
+        return self.BREAK
+
+
+def _has_directives(document: DocumentNode) -> bool:
+    finder = _FindDirectives()
+    visit(document, finder)
+    return finder.found

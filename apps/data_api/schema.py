@@ -1,7 +1,8 @@
 """The GraphQL schema of one application at one schema version, built from its runtime models.
 
 Types per model `Task`: `Task`, `TaskResultSet`, `TaskFilterInput`, `TaskSortInput`,
-`TaskSortField`, `TaskRelationSortInput`, `TaskSortFieldsInput`; queries `allTask`, `oneTask`.
+`TaskSortField`, `TaskRelationSortInput`, `TaskSortFieldsInput`; queries `allTask`, `oneTask`;
+the mutations of `mutation_schema`.
 The schema validates documents and coerces arguments; reading data is the planner's job.
 """
 
@@ -26,6 +27,7 @@ from graphql import (
 from models_registry.models import Relation
 from models_registry.runtime import ModelSpec, RuntimeModels
 
+from .mutation_schema import input_type, mutation_fields, unique_by_enum
 from .scalars import (
     KIND_TYPES,
     PAGE_ARGUMENTS,
@@ -79,6 +81,8 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
             {name: GraphQLInputField(SortOrder) for name in _sortable(spec)},
         )
     for spec in specs:
+        types[spec.name]["input"] = input_type(spec, relation_ends(spec, built))
+        types[spec.name]["field"] = unique_by_enum(spec)
         types[spec.name]["sort"] = _sort_input(spec, built, types)
         types[spec.name]["object"] = _object_type(spec, built, types)
         types[spec.name]["result_set"] = GraphQLObjectType(
@@ -89,9 +93,10 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
             },
         )
 
-    query = {}
+    query, mutation = {}, {}
     for spec in sorted(specs, key=lambda s: s.name):
         mine = types[spec.name]
+        mutation.update(mutation_fields(spec, mine))
         query[f"all{spec.name}"] = GraphQLField(
             GraphQLNonNull(mine["result_set"]),
             args={"where": GraphQLArgument(mine["filter"]), **_sort_args(mine), **PAGE_ARGUMENTS},
@@ -103,7 +108,8 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
         )
     if not query:  # an application without models still answers introspection
         query["_empty"] = GraphQLField(GraphQLInt, description="This application has no models.")
-    return GraphQLSchema(query=GraphQLObjectType("Query", query))
+    return GraphQLSchema(query=GraphQLObjectType("Query", query),
+                         mutation=GraphQLObjectType("Mutation", mutation) if mutation else None)
 
 
 def _list_of(item):

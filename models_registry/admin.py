@@ -88,7 +88,7 @@ class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
         ("Data API", {"fields": [
             "playground_enabled", "introspection_enabled", "cors_allowed_origins",
             ("default_page_size", "max_page_size"), ("max_top_level_fields", "max_depth"),
-            ("statement_timeout_ms", "max_body_bytes"),
+            ("statement_timeout_ms", "max_body_bytes"), "max_mutation_items",
         ]}),
     ]
     readonly_fields = ["schema_version", "data_models_table"]

@@ -38,6 +38,9 @@ class Application(models.Model):
     )
     statement_timeout_ms = models.PositiveIntegerField(default=5000)
     max_body_bytes = models.PositiveIntegerField(default=1024 * 1024)
+    max_mutation_items = models.PositiveIntegerField(
+        default=1000, help_text="Items one createMany/upsertMany/deleteMany may carry."
+    )
     introspection_enabled = models.BooleanField(default=True)
     playground_enabled = models.BooleanField(
         default=False, help_text="Serve GraphiQL to browsers at the API URL."
@@ -61,7 +64,7 @@ class Application(models.Model):
             raise ValidationError({"default_page_size": "The default page cannot be larger "
                                    f"than the maximum page ({self.max_page_size})."})
         for name in ("max_page_size", "max_top_level_fields", "max_depth",
-                     "statement_timeout_ms", "max_body_bytes"):
+                     "statement_timeout_ms", "max_body_bytes", "max_mutation_items"):
             if getattr(self, name) < 1:
                 raise ValidationError({name: "Must be at least 1."})
 

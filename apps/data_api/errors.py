@@ -34,6 +34,22 @@ class BadUserInput(ApiError):
     code = "BAD_USER_INPUT"
 
 
+class NotFound(ApiError):
+    code = "NOT_FOUND"
+
+
+class Forbidden(ApiError):
+    code = "FORBIDDEN"
+
+
+class Conflict(ApiError):
+    code = "CONFLICT"
+
+
+class ValidationFailed(ApiError):
+    code = "VALIDATION_ERROR"
+
+
 class QueryTooComplex(ApiError):
     code = "QUERY_TOO_COMPLEX"
 

@@ -1,5 +1,6 @@
-"""Run a GraphQL read against an application: parse and validate (cached by document text),
-check limits, then plan and run each top-level field as one SQL statement.
+"""Run a GraphQL request against an application: parse and validate (cached by document
+text), check limits, then plan and run each top-level read field as one SQL statement, or each
+mutation field in a transaction of its own (`mutations`).
 
 Documents that ask only for `allX`/`oneX` (the usual case) never enter graphql-core's executor:
 each field's JSON text comes from the database and is spliced into the response. Others
@@ -15,13 +16,14 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import OperationalError, connection
+from django.db import IntegrityError, OperationalError, connection, transaction
 from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationType,
     execute,
     get_operation_ast,
+    is_non_null_type,
     parse,
 )
 from graphql.execution.values import get_variable_values
@@ -31,9 +33,18 @@ from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
 
 from .documents import DocumentCache
-from .errors import ApiError, BadUserInput, RequestError, Timeout, error_entry
+from .errors import (
+    ApiError,
+    BadUserInput,
+    Conflict,
+    RequestError,
+    Timeout,
+    ValidationFailed,
+    error_entry,
+)
 from .freshness import Freshness, StaleApplication
 from .limits import check_limits
+from .mutations import Mutation
 from .operations import OperationCache
 from .planner import Planner, result_set_json
 from .schema import build_schema
@@ -70,7 +81,8 @@ def api_schema(application: Application) -> ApiSchema:
 
 
 def run_query(application: Application, freshness: Freshness, text: str, variables: Any,
-              operation_name: str | None, method: str = "POST") -> str:
+              operation_name: str | None, method: str = "POST",
+              actions_context: bool = False) -> str:
     """The JSON text of the response. Raises RequestError when nothing can be executed, and
     StaleApplication when `application` turned out not to be the current one."""
     api = api_schema(application)
@@ -99,6 +111,11 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
         check_limits(measured, application)
     except ApiError as error:
         return json.dumps({"errors": [error_entry(error)], "data": None})
+    if operation.node.operation == OperationType.MUTATION:
+        freshness.confirm()  # never write through a schema that changed meanwhile
+        with statement_timeout(application.statement_timeout_ms):
+            return _run_mutations(api, application, fragments, coerced, top_level,
+                                  actions_context)
     with statement_timeout(application.statement_timeout_ms):
         if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
             return _run_planned(api, application, freshness, fragments, coerced, top_level)
@@ -143,13 +160,53 @@ def _run_planned(api, application, freshness, fragments, variables, top_level) -
     return "{" + data + "}"
 
 
+def _run_mutations(api, application, fragments, variables, top_level, actions_context) -> str:
+    """Each top-level field in order, each in a transaction of its own. A failing field is
+    null with its error; when its type is a non-null list, `data` is null and the fields after
+    it do not run (GraphQL's rule for serial execution)."""
+    members, errors = [], []
+    for key, nodes in top_level.items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            members.append(json.dumps(key) + ':"Mutation"')
+            continue
+        try:
+            with transaction.atomic():
+                value = Mutation(api, application, fragments, variables, nodes,
+                                 actions_context).run()
+        except Exception as error:
+            located = GraphQLError("", nodes=nodes[0])
+            errors.append(error_entry(_graphql_error(error), path=[key],
+                                      locations=located.locations))
+            if is_non_null_type(api.schema.mutation_type.fields[name].type):
+                return json.dumps({"errors": errors, "data": None})
+            value = "null"
+        members.append(json.dumps(key) + ":" + value)
+    data = '"data":{' + ",".join(members) + "}"
+    if errors:
+        return '{"errors":' + json.dumps(errors) + "," + data + "}"
+    return "{" + data + "}"
+
+
 def _graphql_error(error: Exception) -> Exception:
     if isinstance(error, GraphQLError) and error.original_error is None:
         return BadUserInput(error.message)  # argument coercion
+    if isinstance(error, IntegrityError):
+        return _integrity_error(error)
     if isinstance(error, OperationalError) and _is_timeout(error):
         return Timeout("The query ran longer than this application's statement timeout; "
                        "narrow it with where or a smaller page.")
     return error
+
+
+def _integrity_error(error: IntegrityError) -> ApiError:
+    """A rule the database itself enforced; checked beforehand, so met here only in a race."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(error):
+        return Conflict("Another request wrote a record with the same unique value at the "
+                        "same time; read the current data and try again.")
+    return ValidationFailed("The database refused the change (a required value missing or a "
+                            "related record gone meanwhile); nothing was changed.")
 
 
 def field_json(api: ApiSchema, application, freshness: Freshness, fragments, variables, name,

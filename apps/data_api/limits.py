@@ -11,10 +11,10 @@ from models_registry.models import Application
 from .errors import QueryTooComplex
 
 
-def depths(schema: GraphQLSchema, fragments: dict, variables: dict,
+def depths(schema: GraphQLSchema, root: GraphQLObjectType, fragments: dict, variables: dict,
            top_level: dict[str, list[FieldNode]], record_types: set[str]) -> dict[str, int]:
-    """How many record levels each top-level field opens."""
-    return {key: _depth(schema, fragments, variables, schema.query_type, nodes, record_types)
+    """How many record levels each top-level field (a field of `root`) opens."""
+    return {key: _depth(schema, fragments, variables, root, nodes, record_types)
             for key, nodes in top_level.items()}
 
 

@@ -54,6 +54,9 @@ VALIDATION_SETS = GraphQLArgument(
     GraphQLList(GraphQLNonNull(GraphQLString)),
     description='["default"] (the default) checks the model\'s validations; ["empty"] skips '
                 "them (server keys only); the database's own constraints always apply.")
+IGNORED_ID = GraphQLArgument(
+    GraphQLInt, description="Ignored: the database assigns ids. Accepted because the "
+                            "platform's own createWebUser example sends one.")
 AT_MOST = GraphQLArgument(
     GraphQLInt, description="Refuse, changing nothing, when more records than this match.")
 
@@ -84,7 +87,8 @@ def mutation_fields(spec: ModelSpec, mine: dict) -> dict:
     record_id = GraphQLArgument(GraphQLNonNull(GraphQLInt))
     return {
         f"create{name}": GraphQLField(
-            record, args={"input": one_input, "validationSets": VALIDATION_SETS},
+            record, args={"input": one_input, "validationSets": VALIDATION_SETS,
+                          "id": IGNORED_ID},
             description=f"Create a {name}; returns it."),
         f"createMany{name}": GraphQLField(
             many, args={"input": many_input, "validationSets": VALIDATION_SETS},

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from graphql import GraphQLSchema, get_operation_ast
+from graphql import GraphQLSchema, OperationType, get_operation_ast
 from graphql.execution.collect_fields import collect_fields
 from graphql.language import (
     DirectiveNode,
@@ -43,9 +43,11 @@ class Operation:
         """(the top-level fields by response key, how deep each nests records)."""
         if self._fields is not None:
             return self._fields
-        top_level = collect_fields(self.schema, self.fragments, variables,
-                                   self.schema.query_type, self.node.selection_set)
-        found = (top_level, depths(self.schema, self.fragments, variables, top_level,
+        root = (self.schema.mutation_type if self.node.operation == OperationType.MUTATION
+                else self.schema.query_type)
+        top_level = collect_fields(self.schema, self.fragments, variables, root,
+                                   self.node.selection_set)
+        found = (top_level, depths(self.schema, root, self.fragments, variables, top_level,
                                    self.record_types))
         if self.static:
             self._fields = found

@@ -43,14 +43,14 @@ class TopLevelPlan:
 
 class Planner:
     def __init__(self, built: RuntimeModels, schema: GraphQLSchema, fragments: dict,
-                 variables: dict, application: Application, extra_column: Sql):
+                 variables: dict, application: Application, extra_column: Sql | None = None):
         """`extra_column` is selected last in every top-level statement (the freshness check)."""
         self.built = built
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.application = application
-        self.extra_column = extra_column
+        self.extra = Sql("") if extra_column is None else ", " + extra_column
         self.dialect = dialect()
         self.aliases = Aliases()
         self.filters = FilterCompiler(built, self.dialect, self.aliases)
@@ -71,7 +71,7 @@ class Planner:
         alias = self.aliases.next()
         record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
         where = self.filters.condition(cls, alias, args.get("where"))
-        sql = ("SELECT " + self.dialect.as_text(record) + ", " + self.extra_column
+        sql = ("SELECT " + self.dialect.as_text(record) + self.extra
                + f" FROM {q(self._table(cls))} {alias}"
                + " WHERE " + where + f" ORDER BY {alias}.id LIMIT 1")
         return TopLevelPlan("one", sql, [], cls._mortar.name)
@@ -91,21 +91,29 @@ class Planner:
         count_where = self.filters.condition(cls, count_alias, args.get("where"))
         count_sql = f"SELECT count(*) FROM {table} {count_alias} WHERE " + count_where
         if not results_nodes:
-            return TopLevelPlan("count", "SELECT (" + count_sql + "), " + self.extra_column,
-                                keys, result_set.name)
+            return TopLevelPlan("count", "SELECT (" + count_sql + ")" + self.extra, keys,
+                                result_set.name)
         alias = self.aliases.next()
         record = self.record_json(cls, alias, self._sub_fields(cls, results_nodes))
         columns = self.dialect.as_text(record)
         wants_count = any(name == "totalCount" for _, name in keys)
         if wants_count:
             columns = columns + ", (" + count_sql + ")"
-        columns = columns + ", " + self.extra_column
+        columns = columns + self.extra
         sql = ("SELECT " + columns + f" FROM {table} {alias} WHERE "
                + self.filters.condition(cls, alias, args.get("where"))
                + " ORDER BY " + self.order_by(cls, alias, args.get("sort"))
                + Sql(" LIMIT %s OFFSET %s", [limit, offset]))
         return TopLevelPlan("all", sql, keys, result_set.name, offset,
                             count_sql if wants_count else None)
+
+    def records_by_id(self, cls, nodes: list[FieldNode], ids: list[int]) -> Sql:
+        """(id, JSON text) of the records of `cls` with these ids, for a mutation's result."""
+        alias = self.aliases.next()
+        record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
+        return (f"SELECT {alias}.id, " + self.dialect.as_text(record)
+                + f" FROM {q(self._table(cls))} {alias} WHERE {alias}.id IN ("
+                + self.dialect.id_list(ids) + ")")
 
     # -- records ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,10 @@ class Dialect(abc.ABC):
     def as_text(self, value: Sql) -> Sql:
         return value
 
+    @abc.abstractmethod
+    def id_list(self, ids: list[int]) -> Sql:
+        """A subquery of these ids, bound as one parameter however many there are."""
+
 
 class Postgres(Dialect):
     def json_object(self, pairs):
@@ -104,6 +109,9 @@ class Postgres(Dialect):
 
     def as_text(self, value):
         return "(" + value + ")::text"
+
+    def id_list(self, ids):
+        return Sql("SELECT unnest(CAST(%s AS bigint[]))", [list(ids)])
 
     def boolean(self, column):
         return Sql(column)
@@ -134,6 +142,9 @@ class Postgres(Dialect):
 
 
 class Sqlite(Dialect):
+    def id_list(self, ids):
+        return Sql("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
+
     def json_object(self, pairs):
         keys = [name_literal(key) + ", " + value for key, value in pairs]
         return "json_object(" + Sql.join(", ", keys) + ")"

@@ -165,7 +165,7 @@ def test_application_list_shows_model_count(admin_client, make_app, make_model):
 API_SETTINGS = {
     "introspection_enabled": "on", "cors_allowed_origins": "", "default_page_size": 50,
     "max_page_size": 200, "max_top_level_fields": 10, "max_depth": 4,
-    "statement_timeout_ms": 5000, "max_body_bytes": 1048576,
+    "statement_timeout_ms": 5000, "max_body_bytes": 1048576, "max_mutation_items": 1000,
 }
 
 

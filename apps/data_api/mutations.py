@@ -1,0 +1,330 @@
+"""The eight mutations of a model, each run in one transaction by the executor.
+
+Inputs are read and checked for every item first (`record_input`); only then is anything
+written, with statements whose number depends on the mutation's shape, not on its items: bulk
+inserts, one UPDATE for many records, set-based relation changes. The records are returned as
+the client selected them, read back by the planner in one statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import reduce
+from operator import or_
+
+from django.db import connection
+from django.db.models import Max, Q
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from graphql.execution.values import get_argument_values
+
+from models_registry.models import Relation
+
+from .errors import BadUserInput, Forbidden, NotFound, ValidationFailed
+from .filters import FilterCompiler
+from .planner import Planner
+from .record_input import InputReader, RecordInput
+from .relation_writes import apply_many_changes, check_many_changes
+from .sql import Aliases, dialect, q
+
+ACTIONS = ("createMany", "updateMany", "upsertMany", "deleteMany",
+           "create", "update", "upsert", "delete")
+
+
+def split_name(name: str, record_types: set[str]) -> tuple[str, str] | None:
+    """("createMany", "Task") for createManyTask; None when it is no mutation of a model."""
+    for action in ACTIONS:
+        if name.startswith(action) and name[len(action):] in record_types:
+            return action, name[len(action):]
+    return None
+
+
+class Mutation:
+    def __init__(self, api, application, fragments: dict, variables: dict, nodes: list,
+                 actions_context: bool):
+        self.api = api
+        self.built = api.built
+        self.application = application
+        self.fragments = fragments
+        self.variables = variables
+        self.nodes = nodes
+        self.actions_context = actions_context
+
+    def run(self) -> str:
+        """The JSON text of the field's value."""
+        name = self.nodes[0].name.value
+        action, model = split_name(name, self.api.record_types)
+        self.cls = self.built.by_name[model]
+        self.name = name
+        field_def = self.api.schema.mutation_type.fields[name]
+        args = get_argument_values(field_def, self.nodes[0], self.variables)
+        return getattr(self, f"_{action}")(args)
+
+    # -- the eight ---------------------------------------------------------------------------
+
+    def _create(self, args: dict) -> str:
+        reader = self._reader(args)
+        record = reader.read(args["input"], "", creating=True)
+        self._checked(reader, [record])
+        self._insert([record], reader.ends)
+        return self._one(record.id)
+
+    def _createMany(self, args: dict) -> str:
+        items = self._counted(args["input"])
+        reader = self._reader(args)
+        records = [reader.read(item, f"[{i}]", creating=True) for i, item in enumerate(items)]
+        self._checked(reader, records)
+        self._insert(records, reader.ends)
+        return self._list([r.id for r in records])
+
+    def _update(self, args: dict) -> str:
+        reader = self._reader(args)
+        record = reader.read(args["input"], "", creating=False)
+        record.id = args["id"]
+        if not self.cls.objects.filter(pk=record.id).exists():
+            raise NotFound(f"There is no {self.cls._mortar.name} with id {record.id}.",
+                           field="id")
+        self._checked(reader, [record], updating=[record.id])
+        self._update_rows([record.id], record)
+        apply_many_changes(self.built, reader.ends, [record])
+        return self._one(record.id)
+
+    def _updateMany(self, args: dict) -> str:
+        ids = self._matching(args["where"])
+        self._at_most(args, len(ids), "match where")
+        reader = self._reader(args)
+        template = reader.read(args["input"], "", creating=False)
+        if len(ids) > 1:
+            for name, operations in template.many.items():
+                if reader.ends[name].relation.kind == Relation.Kind.BELONGS_TO and (
+                        "_add" in operations or "_replace" in operations):
+                    raise BadUserInput(
+                        f"{name}: {len(ids)} records match, and a {reader.ends[name].target.name}"
+                        " belongs to one record at a time; _add/_replace it with updateX.",
+                        field=name)
+        self._checked(reader, [template], updating=ids)
+        if ids:
+            self._update_rows(ids, template)
+            records = [RecordInput("", many=template.many, id=record_id) for record_id in ids]
+            apply_many_changes(self.built, reader.ends, records)
+        return self._list(ids)
+
+    def _upsert(self, args: dict) -> str:
+        if not args.get("uniqueBy"):
+            raise BadUserInput(f"{self.name} needs uniqueBy: the properties that pick the "
+                               'record, e.g. uniqueBy: ["externalId"].', field="uniqueBy")
+        return self._one(self._upsert_items([args["input"]], args, single=True)[0])
+
+    def _upsertMany(self, args: dict) -> str:
+        items = self._counted(args["input"])
+        return self._list(self._upsert_items(items, args, single=False))
+
+    def _delete(self, args: dict) -> str:
+        record_id = args["id"]
+        found = self._records_json([record_id])
+        if record_id not in found:
+            raise NotFound(f"There is no {self.cls._mortar.name} with id {record_id}.",
+                           field="id")
+        self._delete_rows([record_id])
+        return found[record_id]
+
+    def _deleteMany(self, args: dict) -> str:
+        ids = list(dict.fromkeys(self._counted(args["input"]["ids"])))
+        self._at_most(args, len(ids), "are listed")
+        found = self._records_json(ids)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"There is no {self.cls._mortar.name} with id "
+                           f"{', '.join(map(str, missing))}; nothing was deleted.",
+                           field="input.ids", ids=missing)
+        self._delete_rows(ids)
+        return "[" + ",".join(found[i] for i in ids) + "]"
+
+    # -- reading and checking ------------------------------------------------------------------
+
+    def _reader(self, args: dict) -> InputReader:
+        sets = args.get("validationSets") or ["default"]
+        unknown = set(sets) - {"default", "empty"}
+        if unknown:
+            raise BadUserInput(f"Unknown validation set {sorted(unknown)[0]!r}: use "
+                               '["default"] or ["empty"].', field="validationSets")
+        validate = "default" in sets
+        if not validate and not self.actions_context:
+            raise Forbidden('validationSets: ["empty"] is for action scripts (requests with a '
+                            "server key).", field="validationSets")
+        return InputReader(self.cls, self.built, validate=validate)
+
+    def _counted(self, items: list) -> list:
+        most = self.application.max_mutation_items
+        if len(items) > most:
+            raise BadUserInput(f"{self.name} takes at most {most} items per request (got "
+                               f"{len(items)}); send them in several requests.", field="input")
+        return items
+
+    @staticmethod
+    def _at_most(args: dict, count: int, how: str) -> None:
+        at_most = args.get("atMost")
+        if at_most is not None and count > at_most:
+            raise BadUserInput(f"{count} records {how}, more than atMost ({at_most}): nothing "
+                               "was changed.", field="atMost", matched=count)
+
+    def _checked(self, reader: InputReader, records: list[RecordInput],
+                 updating: list[int] | None = None) -> None:
+        check_many_changes(reader.ends, records)
+        reader.check_related_ids(records)
+        if reader.validate:
+            reader.check_unique(records, updating)
+        reader.problems.raise_any(f"{self.name} was refused")
+
+    def _matching(self, where: dict) -> list[int]:
+        aliases = Aliases()
+        alias = aliases.next()
+        condition = FilterCompiler(self.built, dialect(), aliases).condition(self.cls, alias,
+                                                                             where)
+        sql = (f"SELECT {alias}.id FROM {q(self.cls._meta.db_table)} {alias} WHERE " + condition
+               + f" ORDER BY {alias}.id")
+        with connection.cursor() as cursor:
+            cursor.execute(sql.text, sql.params)
+            return [row[0] for row in cursor.fetchall()]
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def _insert(self, records: list[RecordInput], ends: dict) -> None:
+        objects = [self.cls(**record.values) for record in records]
+        self._number(objects)
+        self.cls.objects.bulk_create(objects)
+        for record, created in zip(records, objects, strict=True):
+            record.id = created.pk
+        apply_many_changes(self.built, ends, records)
+
+    def _number(self, objects: list) -> None:
+        """Auto numbers: one more than the highest so far, in order (serialised per property
+        on PostgreSQL, so concurrent inserts do not take one number twice)."""
+        for prop in self.cls._mortar.properties.values():
+            if prop.kind != "auto_number":
+                continue
+            self._lock([f"{self.cls._meta.db_table}.{prop.attname}"])
+            top = self.cls.objects.aggregate(top=Max(prop.attname))["top"] or 0
+            for obj in objects:
+                if getattr(obj, prop.attname) is None:
+                    top += 1
+                    setattr(obj, prop.attname, top)
+
+    def _update_rows(self, ids: list[int], record: RecordInput) -> None:
+        id_list = dialect().id_list(ids)
+        self.cls.objects.filter(pk__in=RawSQL(id_list.text, id_list.params)).update(
+            **record.values, updated_at=timezone.now())
+
+    def _upsert_items(self, items: list[dict], args: dict, single: bool) -> list[int]:
+        unique_by = list(dict.fromkeys(args.get("uniqueBy") or ["id"]))
+        reader = self._reader(args)
+        records, raws = [], {}
+        for index, item in enumerate(items):
+            path = "" if single else f"[{index}]"
+            missing = [n for n in unique_by if n != "id" and n not in item]
+            if missing:
+                place = f"{path}.{missing[0]}" if path else missing[0]
+                raise BadUserInput(f"{place}: uniqueBy names {', '.join(missing)}, so the "
+                                   "input must give it: it picks the record.", field=place)
+            record = reader.read(item, path, creating=False, id_allowed=not single)
+            records.append(record)
+            raws[id(record)] = item
+        attnames = ["pk" if n == "id" else self.cls._mortar.properties[n].attname
+                    for n in unique_by]
+
+        def key(record: RecordInput) -> tuple | None:
+            if "pk" in attnames and record.id is None:
+                return None  # no id to match: a new record
+            return tuple(record.id if a == "pk" else record.values.get(a) for a in attnames)
+
+        keys = {id(r): key(r) for r in records}
+        wanted = sorted({k for k in keys.values() if k is not None}, key=repr)
+        self._lock([f"{self.cls._meta.db_table}:{attnames}:{k!r}" for k in wanted])
+        existing: dict[tuple, list[int]] = {}
+        if wanted:
+            matches = reduce(or_, (Q(**dict(zip(attnames, k, strict=True))) for k in wanted))
+            for row in self.cls.objects.filter(matches).values_list("pk", *attnames):
+                existing.setdefault(tuple(row[1:]), []).append(row[0])
+        seen: dict[tuple, str] = {}
+        creating, updating = [], []
+        for record in records:
+            k = keys[id(record)]
+            if k is not None and k in seen:
+                reader.problems.add(record.path or "input", f"Another item has the same "
+                                    f"{', '.join(unique_by)} ({seen[k] or 'input'}).")
+            if k is not None:
+                seen.setdefault(k, record.path)
+            matched = existing.get(k, []) if k is not None else []
+            if len(matched) > 1:
+                reader.problems.add(record.path or "input", f"{len(matched)} records have these "
+                                    f"{', '.join(unique_by)}; uniqueBy must pick one.")
+            elif matched:
+                record.id = matched[0]
+                updating.append(record)
+            else:
+                record.id = None
+                reader.required_missing(record, raws[id(record)])
+                creating.append(record)
+        self._checked(reader, records)
+        if creating:
+            self._insert(creating, reader.ends)
+        self._bulk_update(updating)
+        apply_many_changes(self.built, reader.ends, updating)
+        return [record.id for record in records]
+
+    def _bulk_update(self, records: list[RecordInput]) -> None:
+        """Records with the same fields changed: one UPDATE for all of them."""
+        now = timezone.now()
+        groups: dict[tuple, list] = {}
+        for record in records:
+            obj = self.cls(pk=record.id, **record.values)
+            obj.updated_at = now
+            groups.setdefault(tuple(sorted(record.values)), []).append(obj)
+        for fields, objects in groups.items():
+            self.cls.objects.bulk_update(objects, [*fields, "updated_at"])
+
+    def _delete_rows(self, ids: list[int]) -> None:
+        id_list = dialect().id_list(ids)
+        try:
+            self.cls.objects.filter(pk__in=RawSQL(id_list.text, id_list.params)).delete()
+        except (ProtectedError, RestrictedError) as error:
+            blocking = sorted({obj._mortar.name for obj in error.protected_objects}
+                              if isinstance(error, ProtectedError)
+                              else {obj._mortar.name for obj in error.restricted_objects})
+            raise ValidationFailed(
+                f"{', '.join(blocking)} records still refer to it, and their relation says "
+                "restrict: delete or move them first. Nothing was deleted.",
+                fields={"id": [f"Referred to by {', '.join(blocking)} records."]}) from None
+
+    @staticmethod
+    def _lock(names: list[str]) -> None:
+        """PostgreSQL: hold a lock per name until the transaction ends (sorted, one statement);
+        SQLite has one writer at a time anyway."""
+        if connection.vendor != "postgresql" or not names:
+            return
+        keys = sorted({int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(),
+                                      "big", signed=True) for n in names})
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) k",
+                           [keys])
+
+    # -- results -----------------------------------------------------------------------------------
+
+    def _records_json(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        planner = Planner(self.built, self.api.schema, self.fragments, self.variables,
+                          self.application)
+        sql = planner.records_by_id(self.cls, self.nodes, ids)
+        with connection.cursor() as cursor:
+            cursor.execute(sql.text, sql.params)
+            return dict(cursor.fetchall())
+
+    def _one(self, record_id: int) -> str:
+        return self._records_json([record_id]).get(record_id, "null")
+
+    def _list(self, ids: list[int]) -> str:
+        found = self._records_json(ids)
+        return "[" + ",".join(found[i] for i in ids) + "]"
+

@@ -1,0 +1,92 @@
+"""Has-many and has-and-belongs-to-many changes of a mutation: `_add`, `_remove`, `_replace`.
+
+Each operation is one set-based statement for all the records of the mutation, whatever their
+number: has-many changes set the children's reference column (an `_add` moves a child from its
+old parent), habtm changes insert or delete rows of the link table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import reduce
+from operator import or_
+
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from models_registry.models import Relation
+from models_registry.runtime import RuntimeModels
+
+from .errors import BadUserInput
+from .record_input import RecordInput
+from .schema import RelationEnd
+
+
+def check_many_changes(ends: dict[str, RelationEnd], records: list[RecordInput]) -> None:
+    """A child has one parent: refuse to give one child to two records of one request."""
+    for name, end in ends.items():
+        if not end.many or end.relation.kind != Relation.Kind.BELONGS_TO:
+            continue
+        owners: dict[int, str] = {}
+        for record in records:
+            operations = record.many.get(name, {})
+            for child_id in operations.get("_add", []) + operations.get("_replace", []):
+                place = f"{record.path}.{name}" if record.path else name
+                if owners.setdefault(child_id, place) != place:
+                    raise BadUserInput(
+                        f"{place}: record {child_id} is also given to {owners[child_id]}; a "
+                        f"{end.target.name} belongs to one record at a time.", field=place)
+
+
+def apply_many_changes(built: RuntimeModels, ends: dict[str, RelationEnd],
+                       records: list[RecordInput]) -> None:
+    """Carry out the records' relation operations (the records have their ids by now)."""
+    for name, end in ends.items():
+        changes = [(record.id, record.many[name]) for record in records if name in record.many]
+        if not changes:
+            continue
+        if end.relation.kind == Relation.Kind.BELONGS_TO:
+            _has_many(built, end, changes)
+        else:
+            _habtm(built, end, changes)
+
+
+def _has_many(built: RuntimeModels, end: RelationEnd, changes: list) -> None:
+    child = built.by_id[end.target.data_model.pk]
+    column = end.relation.attname
+    now = timezone.now()
+    unlink = []
+    for parent_id, operations in changes:
+        if "_replace" in operations:
+            unlink.append(Q(**{column: parent_id}) & ~Q(pk__in=operations["_replace"]))
+        if operations.get("_remove"):
+            unlink.append(Q(**{column: parent_id, "pk__in": operations["_remove"]}))
+    if unlink:
+        child.objects.filter(reduce(or_, unlink)).update(**{column: None}, updated_at=now)
+    parent_of = {child_id: parent_id for parent_id, operations in changes
+                 for child_id in operations.get("_add", []) + operations.get("_replace", [])}
+    if parent_of:
+        moves = [When(pk=child_id, then=Value(parent_id))
+                 for child_id, parent_id in parent_of.items()]
+        child.objects.filter(pk__in=list(parent_of)).update(
+            **{column: Case(*moves, output_field=IntegerField())}, updated_at=now)
+
+
+def _habtm(built: RuntimeModels, end: RelationEnd, changes: list) -> None:
+    link = built.link_class(end.relation.pk)
+    near, far = ("a_id", "b_id") if end.side == "source" else ("b_id", "a_id")
+    unlink = []
+    for parent_id, operations in changes:
+        if "_replace" in operations:
+            unlink.append(Q(**{near: parent_id}) & ~Q(**{f"{far}__in": operations["_replace"]}))
+        if operations.get("_remove"):
+            unlink.append(Q(**{near: parent_id, f"{far}__in": operations["_remove"]}))
+    if unlink:
+        link.objects.filter(reduce(or_, unlink)).delete()
+    pairs = defaultdict(set)
+    for parent_id, operations in changes:
+        pairs[parent_id].update(operations.get("_add", []) + operations.get("_replace", []))
+    rows = [link(**{near: parent_id, far: child_id})
+            for parent_id, children in pairs.items() for child_id in sorted(children)]
+    if rows:
+        link.objects.bulk_create(rows, ignore_conflicts=True)

@@ -66,7 +66,8 @@ class Kind(abc.ABC):
         if self.has_range and prop.max_value is not None:
             found.append(validators.MaxValueValidator(self.parse(format(prop.max_value, "f"))))
         if prop.pattern:
-            found.append(validators.RegexValidator(prop.pattern))
+            found.append(validators.RegexValidator(
+                prop.pattern, message=f"Does not match the pattern {prop.pattern}."))
         return found
 
     def parse(self, value: Any) -> Any:

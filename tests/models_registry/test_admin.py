@@ -744,7 +744,7 @@ def test_record_form_labels_are_user_names(admin_client, crm, classes):
     [
         ({"name": "", "email": "a@b.co"}, "name", "This field is required."),
         ({"name": "Ada", "email": "not-an-email"}, "email", "Enter a valid email address."),
-        ({"name": "Ada", "code": "abc"}, "code", "Enter a valid value."),
+        ({"name": "Ada", "code": "abc"}, "code", "Does not match the pattern ^[A-Z]{3}$."),
         ({"name": "Ada", "age": "200"}, "age", "Ensure this value is less than or equal to 150."),
         (
             {"name": "Ada", "email": "taken@example.com"},

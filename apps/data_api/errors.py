@@ -4,6 +4,7 @@ that decides what of an exception reaches a response."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -56,6 +57,32 @@ class QueryTooComplex(ApiError):
 
 class Timeout(ApiError):
     code = "TIMEOUT"
+
+
+_VARIABLE_AT = re.compile(r"^Variable '\$(?P<variable>\w+)' got invalid value .*? at "
+                          r"'(?P=variable)(?P<path>(?:\[\d+\]|\.\w+)+)'; (?P<reason>.*)$", re.S)
+
+
+def kind_refusals(errors: list[GraphQLError]) -> ValidationFailed | None:
+    """Variables of a mutation whose values their kind refused (a date that is no date, a
+    decimal with letters): one VALIDATION_ERROR naming each field, as the model's own rules
+    are. None when any error is of another sort (a wrong type, a missing variable)."""
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        match = _VARIABLE_AT.match(error.message)
+        if match is None or not isinstance(_innermost(error), VALUE_ERRORS):
+            return None
+        fields.setdefault(match["path"].lstrip("."), []).append(match["reason"])
+    return ValidationFailed(f"{len(fields)} field{'s' if len(fields) > 1 else ''} did not pass "
+                            "validation; see extensions.fields. Nothing was changed.",
+                            fields=fields)
+
+
+def _innermost(error: GraphQLError) -> BaseException | None:
+    original = error.original_error
+    while isinstance(original, GraphQLError):
+        original = original.original_error
+    return original
 
 
 def error_entry(error: BaseException, path: list | None = None, locations=None) -> dict:

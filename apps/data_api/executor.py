@@ -41,6 +41,7 @@ from .errors import (
     Timeout,
     ValidationFailed,
     error_entry,
+    kind_refusals,
 )
 from .freshness import Freshness, StaleApplication
 from .limits import check_limits
@@ -103,6 +104,10 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
     coerced = get_variable_values(api.schema, operation.node.variable_definitions or [],
                                   variables or {})
     if isinstance(coerced, list):
+        refused = (kind_refusals(coerced)
+                   if operation.node.operation == OperationType.MUTATION else None)
+        if refused is not None:
+            return json.dumps({"errors": [error_entry(refused)], "data": None})
         raise RequestError([error_entry(error) for error in coerced])
     coerced.update(prepared.literals)
     fragments = operation.fragments

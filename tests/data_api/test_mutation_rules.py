@@ -199,3 +199,13 @@ def test_empty_validation_set_is_for_action_scripts_only(api, demo, rules):
     body = json.loads(run_query(application, freshness, mutation, None, None,
                                 actions_context=True))
     assert body["data"]["createTask"]["name"] == "x"  # the length and pattern rules skipped
+
+
+def test_values_their_kind_refuses_are_validation_errors(api):
+    error = api.error(CREATE_MANY, {"input": [{"task": "ok"},
+                                              {"endDate": "2024-02-30"}, {"endDate": "soon"}]})
+    assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert set(error["extensions"]["fields"]) == {"[1].endDate", "[2].endDate"}
+    error = api.error(CREATE, {"input": {"endDate": "31/01/2024"}})
+    assert list(error["extensions"]["fields"]) == ["endDate"]
+    assert count(api) == 20

@@ -134,6 +134,9 @@ CORS_ALLOW_CREDENTIALS = True
 
 # Runtime models: how many applications' model sets each process keeps built.
 MORTAR_RUNTIME_CACHE_SIZE = int(os.environ.get("MORTAR_RUNTIME_CACHE_SIZE", "64"))
+# Files sent to POST /api/<app>/files: the largest accepted, and how long a reference lasts.
+MORTAR_MAX_UPLOAD_BYTES = int(os.environ.get("MORTAR_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+MORTAR_FILE_REFERENCE_SECONDS = 24 * 3600
 
 LOGGING = {
     "version": 1,

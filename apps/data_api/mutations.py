@@ -153,7 +153,7 @@ class Mutation:
         if not validate and not self.actions_context:
             raise Forbidden('validationSets: ["empty"] is for action scripts (requests with a '
                             "server key).", field="validationSets")
-        return InputReader(self.cls, self.built, validate=validate)
+        return InputReader(self.cls, self.built, self.application.slug, validate=validate)
 
     def _counted(self, items: list) -> list:
         most = self.application.max_mutation_items

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.core import signing
 from django.core.exceptions import ValidationError
 
 from models_registry.kinds import KINDS
@@ -22,8 +21,8 @@ from models_registry.runtime import RuntimeModels, RuntimeRecord, relation_attna
 from .errors import BadUserInput, ValidationFailed
 from .mutation_schema import writable_properties
 from .schema import RelationEnd, relation_ends
+from .uploads import read_reference
 
-FILE_REFERENCE_SALT = "mortar.files"  # upload references are signed with this salt
 MANY_OPERATIONS = ("_add", "_remove", "_replace")
 
 
@@ -62,8 +61,10 @@ def at(path: str, name: str) -> str:
 class InputReader:
     """Reads the inputs of one mutation for records of `cls`."""
 
-    def __init__(self, cls: type[RuntimeRecord], built: RuntimeModels, *, validate: bool):
+    def __init__(self, cls: type[RuntimeRecord], built: RuntimeModels, slug: str, *,
+                 validate: bool):
         self.cls = cls
+        self.slug = slug
         self.built = built
         self.spec = cls._mortar
         self.validate = validate
@@ -121,12 +122,8 @@ class InputReader:
             return
         record.values[prop.attname] = value
 
-    @staticmethod
-    def _stored_file(reference: str) -> dict:
-        try:
-            return signing.loads(reference, salt=FILE_REFERENCE_SALT)
-        except signing.BadSignature:
-            raise ValueError("not a file reference from POST /api/<app>/files") from None
+    def _stored_file(self, reference: str) -> dict:
+        return read_reference(self.slug, reference)
 
     def _relation(self, record: RecordInput, name: str, value: Any, creating: bool) -> None:
         end = self.ends[name]

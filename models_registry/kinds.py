@@ -121,6 +121,10 @@ class TextKind(Kind):
     def make_field(self, prop, **options):
         return models.TextField(**options)
 
+    def validators(self, prop):
+        # PostgreSQL cannot store NUL in text; refused on SQLite too, so both agree.
+        return [validators.ProhibitNullCharactersValidator(), *super().validators(prop)]
+
     def parse(self, value):
         if not isinstance(value, str):
             raise ValueError("expected a string")

@@ -16,7 +16,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from graphql import (
     GraphQLError,
     GraphQLSchema,
@@ -198,6 +198,12 @@ def _graphql_error(error: Exception) -> Exception:
         return BadUserInput(error.message)  # argument coercion
     if isinstance(error, IntegrityError):
         return _integrity_error(error)
+    if isinstance(error, UnicodeEncodeError):
+        return BadUserInput("Text must be valid Unicode: a lone surrogate (such as \\ud800) "
+                            "can be neither stored nor searched for.")
+    if isinstance(error, DataError):
+        return BadUserInput("The database cannot take one of the values (text with a NUL "
+                            "character, or a number out of its range); nothing was changed.")
     if isinstance(error, OperationalError) and _is_timeout(error):
         return Timeout("The query ran longer than this application's statement timeout; "
                        "narrow it with where or a smaller page.")

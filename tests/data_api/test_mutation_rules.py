@@ -209,3 +209,14 @@ def test_values_their_kind_refuses_are_validation_errors(api):
     error = api.error(CREATE, {"input": {"endDate": "31/01/2024"}})
     assert list(error["extensions"]["fields"]) == ["endDate"]
     assert count(api) == 20
+
+
+@pytest.mark.parametrize("value, code", [("a\x00b", "VALIDATION_ERROR"),
+                                         ("\ud800", "BAD_USER_INPUT")])
+def test_text_no_database_can_hold_is_refused(api, value, code):
+    error = api.error(CREATE, {"input": {"name": value}})
+    assert error["extensions"]["code"] == code
+    error = api.error("query($n: String) { allTask(where: { name: { eq: $n } }) { totalCount } }",
+                      {"n": value}) if code == "BAD_USER_INPUT" else None
+    assert error is None or error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert count(api) == 20

@@ -143,3 +143,65 @@ def test_habtm_add_remove_replace_in_sequence(api):
 def test_mutations_are_refused_over_get(api, mutation):
     response = api.client.get(api.url, {"query": mutation})
     assert response.status_code == 405
+
+
+PROJECT_TASKS = ("mutation($id: Int!, $input: ProjectInput!) { updateProject(id: $id, "
+                 "input: $input) { tasks { id } } }")
+
+
+def project_of(api: Api, task_id: int) -> int | None:
+    found = task(api, task_id)["project"]
+    return found and found["id"]
+
+
+def test_has_many_on_create_and_remove_and_replace(api):
+    created = api.data("mutation { createProject(input: { name: \"New\", tasks: { _add: "
+                       "[{ id: 1 }, { id: 2 }] } }) { id tasks { id } } }")["createProject"]
+    new = created["id"]
+    assert ids(created["tasks"]) == [1, 2]
+    removed = api.data(PROJECT_TASKS, {"id": new, "input": {"tasks": {"_remove": [{"id": 1}]}}})
+    assert ids(removed["updateProject"]["tasks"]) == [2]
+    assert project_of(api, 1) is None  # unlinked, not deleted
+    replaced = api.data(PROJECT_TASKS, {"id": new, "input": {"tasks": {"_replace": [{"id": 3}]}}})
+    assert ids(replaced["updateProject"]["tasks"]) == [3]
+    assert project_of(api, 2) is None and project_of(api, 3) == new
+
+
+def test_remove_leaves_children_of_other_parents_alone(api):
+    other_child = next(t for t in range(1, 21) if project_of(api, t) not in (None, 1))
+    api.data(PROJECT_TASKS, {"id": 1, "input": {"tasks": {"_remove": [{"id": other_child}]}}})
+    assert project_of(api, other_child) not in (None, 1)
+
+
+def test_a_moved_child_gets_a_new_updated_at(api):
+    before = api.data("{ oneTask(where: { id: { eq: 4 } }) { updatedAt } }")["oneTask"]
+    api.data(PROJECT_TASKS, {"id": 1, "input": {"tasks": {"_add": [{"id": 4}]}}})
+    after = api.data("{ oneTask(where: { id: { eq: 4 } }) { updatedAt } }")["oneTask"]
+    assert after["updatedAt"] > before["updatedAt"]
+
+
+def test_habtm_from_the_other_side(api):
+    data = api.data("mutation { updateRole(id: 4, input: { webUsers: { _add: [{ id: 1 }] } }) "
+                    "{ webUsers { id } } }")
+    assert 1 in ids(data["updateRole"]["webUsers"])
+    user = api.data("{ oneWebUser(where: { id: { eq: 1 } }) { roles { id } } }")
+    assert 4 in ids(user["oneWebUser"]["roles"])
+
+
+def test_one_child_cannot_go_to_two_parents_in_one_request(api):
+    error = api.error("mutation { createManyProject(input: [{ name: \"a\", tasks: { _add: "
+                      "[{ id: 1 }] } }, { name: \"b\", tasks: { _add: [{ id: 1 }] } }]) { id } }")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert api.data("{ allProject { totalCount } }")["allProject"]["totalCount"] == 3
+
+
+def test_restrict_refuses_to_delete_a_referenced_record(api, demo):
+    from models_registry import changes
+    from models_registry.models import Relation
+
+    relation = Relation.objects.get(source__application=demo, source__name="Task")
+    changes.update_relation(relation, on_delete="restrict")
+    error = api.error("mutation { deleteProject(id: 1) { id } }")
+    assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "restrict" in error["message"]
+    assert api.data("{ allProject { totalCount } }")["allProject"]["totalCount"] == 3

@@ -69,7 +69,10 @@ class InputReader:
         self.spec = cls._mortar
         self.validate = validate
         self.properties = writable_properties(self.spec)
+        self.fields = {name: cls._meta.get_field(prop.attname)
+                       for name, prop in self.properties.items()}
         self.ends: dict[str, RelationEnd] = relation_ends(self.spec, built)
+        self.belongs_to = {self._column(end): end for end in self.ends.values() if not end.many}
         self.problems = Problems()
 
     def read(self, raw: dict, path: str, *, creating: bool, id_allowed: bool = False
@@ -93,12 +96,12 @@ class InputReader:
 
     def _property(self, record: RecordInput, name: str, value: Any, creating: bool) -> None:
         prop = self.properties[name]
-        model_field = self.cls._meta.get_field(prop.attname)
-        place = at(record.path, name)
+        model_field = self.fields[name]
         record.names[prop.attname] = name
         if value is None:
             if prop.required:
-                self.problems.add(place, "This field is required; it cannot be null.")
+                self.problems.add(at(record.path, name),
+                                  "This field is required; it cannot be null.")
             record.values[prop.attname] = None
             return
         try:
@@ -115,10 +118,11 @@ class InputReader:
                 model_field.run_validators(value)
         except ValidationError as error:
             for message in error.messages:
-                self.problems.add(place, message)
+                self.problems.add(at(record.path, name), message)
             return
         except ValueError as error:
-            self.problems.add(place, f"Not a valid {KINDS[prop.kind].label}: {error}.")
+            self.problems.add(at(record.path, name),
+                              f"Not a valid {KINDS[prop.kind].label}: {error}.")
             return
         record.values[prop.attname] = value
 
@@ -157,35 +161,40 @@ class InputReader:
 
     def check_related_ids(self, records: list[RecordInput]) -> None:
         """Every id a relation names must exist: one query per related model."""
-        wanted: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+        wanted: dict[int, set[int]] = defaultdict(set)
         for record in records:
             for attname, value in record.values.items():
-                end = self._belongs_to_end(attname)
+                end = self.belongs_to.get(attname)
                 if end is not None and value is not None:
-                    wanted[end.target.data_model.pk][value].append(
-                        at(record.path, record.names[attname]))
+                    wanted[end.target.data_model.pk].add(value)
             for name, operations in record.many.items():
-                target = self.ends[name].target.data_model.pk
+                target = wanted[self.ends[name].target.data_model.pk]
                 for ids in operations.values():
-                    for related_id in ids:
-                        wanted[target][related_id].append(at(record.path, name))
-        for target_id, places_of in wanted.items():
+                    target.update(ids)
+        for target_id, ids in wanted.items():
             target = self.built.by_id[target_id]
-            found = set(target.objects.filter(pk__in=list(places_of)).values_list("pk", flat=True))
-            missing: dict[str, list[int]] = defaultdict(list)
-            for related_id, places in places_of.items():
-                if related_id not in found:
-                    for place in dict.fromkeys(places):
-                        missing[place].append(related_id)
-            for place, ids in missing.items():
-                self.problems.add(place, f"No {target._mortar.name} with id "
-                                         f"{', '.join(map(str, sorted(ids)))}.")
+            missing = ids - set(target.objects.filter(pk__in=list(ids))
+                                .values_list("pk", flat=True))
+            if missing:
+                self._name_missing(records, target, missing)
 
-    def _belongs_to_end(self, attname: str) -> RelationEnd | None:
-        for end in self.ends.values():
-            if not end.many and self._column(end) == attname:
-                return end
-        return None
+    def _name_missing(self, records: list[RecordInput], target, missing: set[int]) -> None:
+        """Say which inputs named the ids that do not exist (only when some do not)."""
+        for record in records:
+            found: dict[str, list[int]] = defaultdict(list)
+            for attname, value in record.values.items():
+                end = self.belongs_to.get(attname)
+                if end is not None and end.target.name == target._mortar.name and value in missing:
+                    found[record.names[attname]].append(value)
+            for name, operations in record.many.items():
+                if self.ends[name].target.name != target._mortar.name:
+                    continue
+                for ids in operations.values():
+                    found[name].extend(i for i in ids if i in missing)
+            for name, ids in found.items():
+                if ids:
+                    self.problems.add(at(record.path, name), f"No {target._mortar.name} with id "
+                                      f"{', '.join(map(str, sorted(set(ids))))}.")
 
     def _column(self, end: RelationEnd) -> str:
         """The attname of a belongs-to end's reference column (r12_id)."""

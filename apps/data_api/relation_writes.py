@@ -11,6 +11,7 @@ from collections import defaultdict
 from functools import reduce
 from operator import or_
 
+from django.db import connection
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from models_registry.runtime import RuntimeModels
 from .errors import BadUserInput
 from .record_input import RecordInput
 from .schema import RelationEnd
+from .sql import dialect, q
 
 
 def check_many_changes(ends: dict[str, RelationEnd], records: list[RecordInput]) -> None:
@@ -86,7 +88,10 @@ def _habtm(built: RuntimeModels, end: RelationEnd, changes: list) -> None:
     pairs = defaultdict(set)
     for parent_id, operations in changes:
         pairs[parent_id].update(operations.get("_add", []) + operations.get("_replace", []))
-    rows = [link(**{near: parent_id, far: child_id})
+    rows = [(parent_id, child_id)
             for parent_id, children in pairs.items() for child_id in sorted(children)]
     if rows:
-        link.objects.bulk_create(rows, ignore_conflicts=True)
+        # Thousands of links in one statement of two parameters; links already there stay.
+        insert = dialect().insert_pairs(q(link._meta.db_table), near, far, rows)
+        with connection.cursor() as cursor:
+            cursor.execute(insert.text, insert.params)

@@ -94,6 +94,12 @@ class Dialect(abc.ABC):
     def id_list(self, ids: list[int]) -> Sql:
         """A subquery of these ids, bound as one parameter however many there are."""
 
+    @abc.abstractmethod
+    def insert_pairs(self, table: str, first: str, second: str,
+                     pairs: list[tuple[int, int]]) -> Sql:
+        """Insert (first, second) rows, skipping those already there; bound as two (PostgreSQL)
+        or one (SQLite) parameters however many rows there are."""
+
 
 class Postgres(Dialect):
     def json_object(self, pairs):
@@ -112,6 +118,11 @@ class Postgres(Dialect):
 
     def id_list(self, ids):
         return Sql("SELECT unnest(CAST(%s AS bigint[]))", [list(ids)])
+
+    def insert_pairs(self, table, first, second, pairs):
+        return Sql(f"INSERT INTO {table} ({first}, {second}) SELECT * FROM "
+                   "unnest(CAST(%s AS bigint[]), CAST(%s AS bigint[])) ON CONFLICT DO NOTHING",
+                   [[p[0] for p in pairs], [p[1] for p in pairs]])
 
     def boolean(self, column):
         return Sql(column)
@@ -144,6 +155,11 @@ class Postgres(Dialect):
 class Sqlite(Dialect):
     def id_list(self, ids):
         return Sql("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
+
+    def insert_pairs(self, table, first, second, pairs):
+        return Sql(f"INSERT OR IGNORE INTO {table} ({first}, {second}) SELECT "
+                   "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s)",
+                   [json.dumps(pairs)])
 
     def json_object(self, pairs):
         keys = [name_literal(key) + ", " + value for key, value in pairs]

@@ -21,6 +21,7 @@ from graphql.execution.values import get_argument_values
 
 from models_registry.models import Relation
 
+from .bulk import insert_records
 from .errors import BadUserInput, Forbidden, NotFound, ValidationFailed
 from .filters import FilterCompiler
 from .planner import Planner
@@ -191,14 +192,13 @@ class Mutation:
     # -- writing -----------------------------------------------------------------------------------
 
     def _insert(self, records: list[RecordInput], ends: dict) -> None:
-        objects = [self.cls(**record.values) for record in records]
-        self._number(objects)
-        self.cls.objects.bulk_create(objects)
-        for record, created in zip(records, objects, strict=True):
-            record.id = created.pk
+        self._number(records)
+        ids = insert_records(self.cls, [record.values for record in records])
+        for record, record_id in zip(records, ids, strict=True):
+            record.id = record_id
         apply_many_changes(self.built, ends, records)
 
-    def _number(self, objects: list) -> None:
+    def _number(self, records: list[RecordInput]) -> None:
         """Auto numbers: one more than the highest so far, in order (serialised per property
         on PostgreSQL, so concurrent inserts do not take one number twice)."""
         for prop in self.cls._mortar.properties.values():
@@ -206,10 +206,9 @@ class Mutation:
                 continue
             self._lock([f"{self.cls._meta.db_table}.{prop.attname}"])
             top = self.cls.objects.aggregate(top=Max(prop.attname))["top"] or 0
-            for obj in objects:
-                if getattr(obj, prop.attname) is None:
-                    top += 1
-                    setattr(obj, prop.attname, top)
+            for record in records:
+                top += 1
+                record.values[prop.attname] = top
 
     def _update_rows(self, ids: list[int], record: RecordInput) -> None:
         id_list = dialect().id_list(ids)

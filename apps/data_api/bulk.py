@@ -25,9 +25,7 @@ def insert_records(cls: type[RuntimeRecord], rows: list[dict[str, Any]]) -> list
         cls.objects.bulk_create(objects)
         return [obj.pk for obj in objects]
     now = timezone.now()
-    given = {attname for row in rows for attname in row}
-    fields = [f for f in cls._meta.concrete_fields if f.attname in given]
-    fields += [cls._meta.get_field("created_at"), cls._meta.get_field("updated_at")]
+    fields = [f for f in cls._meta.concrete_fields if not f.primary_key]
     defaults = {f.attname: f.get_default() for f in fields}
     defaults.update(created_at=now, updated_at=now)
     arrays = [[f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)

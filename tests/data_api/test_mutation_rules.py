@@ -220,3 +220,34 @@ def test_text_no_database_can_hold_is_refused(api, value, code):
                       {"n": value}) if code == "BAD_USER_INPUT" else None
     assert error is None or error["extensions"]["code"] == "BAD_USER_INPUT"
     assert count(api) == 20
+
+
+@pytest.mark.parametrize("field, value", [("url", "not a url"), ("phone", "call me")])
+def test_url_and_phone_formats(make_app, make_model, field, value):
+    from django.test import Client
+
+    app = make_app("formats")
+    make_model(app, "Contact", url="url", phone="phone")
+    client = Client(HTTP_HOST="localhost")
+    body = client.post("/api/formats/graphql", json.dumps({
+        "query": "mutation($input: ContactInput!) { createContact(input: $input) { id } }",
+        "variables": {"input": {field: value}}}), content_type="application/json").json()
+    assert body["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+    assert list(body["errors"][0]["extensions"]["fields"]) == [field]
+
+
+def test_a_partly_bad_upsert_many_changes_nothing(api):
+    before = api.data("{ allTask(limit: 200) { results { id task } } }")
+    error = api.error("mutation($input: [TaskInput!]!) { upsertManyTask(input: $input) { id } }",
+                      {"input": [{"id": 1, "task": "changed"}, {"task": "new"},
+                                 {"id": 2, "project": {"id": 999}}]})
+    assert error["extensions"]["fields"] == {"[2].project": ["No Project with id 999."]}
+    assert api.data("{ allTask(limit: 200) { results { id task } } }") == before
+
+
+def test_a_partly_bad_update_many_changes_nothing(api):
+    before = api.data("{ allWebUser { results { id firstName roles { id } } } }")
+    error = api.error('mutation { updateManyWebUser(where: { id: { lteq: 3 } }, input: { '
+                      'firstName: "Same", roles: { _add: [{ id: 1 }, { id: 99 }] } }) { id } }')
+    assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert api.data("{ allWebUser { results { id firstName roles { id } } } }") == before

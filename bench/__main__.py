@@ -1,9 +1,10 @@
 """Run the benchmarks and print (and save) the figures.
 
-Usage: python -m bench [--quick] [--only registry|data_api] [--seconds S]   (make bench starts
-PostgreSQL and Redis first). The registry benchmarks run on a throwaway test database; the data
-API benchmark (bench/data_api.py) builds a database of its own and runs in a process of its own,
-since its Django settings point at that database.
+Usage: python -m bench [--quick] [--only registry|data_api|mutations] [--seconds S]   (make
+bench starts PostgreSQL and Redis first). The registry benchmarks run on a throwaway test
+database; the data API benchmarks (bench/data_api.py: reads, bench/mutations.py: writes) build a
+database of their own and run in processes of their own, since their Django settings point at
+that database.
 """
 
 import argparse
@@ -40,7 +41,8 @@ def run_registry(quick: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", choices=["registry", "data_api"], help="run just this one")
+    parser.add_argument("--only", choices=["registry", "data_api", "mutations"],
+                        help="run just this one")
     parser.add_argument("--seconds", type=int, help="data API: seconds per round")
     args = parser.parse_args()
     if args.only in (None, "registry"):
@@ -49,7 +51,10 @@ def main() -> int:
         command = [sys.executable, "-m", "bench.data_api"] + ["--quick"] * args.quick
         if args.seconds:
             command += ["--seconds", str(args.seconds)]
-        return subprocess.call(command)
+        if subprocess.call(command):
+            return 1
+    if args.only in (None, "mutations"):
+        return subprocess.call([sys.executable, "-m", "bench.mutations"] + ["--quick"] * args.quick)
     return 0
 
 

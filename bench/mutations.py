@@ -224,6 +224,9 @@ def render(every: dict) -> str:
     lines = [
         "## Data API: mutations over HTTP, beside their floor",
         "",
+        "Command: `make bench` (it runs `python -m bench.mutations` on PostgreSQL and on "
+        "SQLite; `--quick` for 2 rounds instead of 5).",
+        "",
         f"- createManyTask: {ITEMS:,} new tasks per request, each with a project and 2 tags "
         "(selection `{ id }`); updateManyTask: `done` set on the 10,000 tasks of projects "
         "1–100. Requests one after another over HTTP to gunicorn (the read benchmark's "

@@ -9,30 +9,27 @@ from django.utils import timezone
 
 from models_registry.runtime import RuntimeRecord
 
-from .sql import q
+from .sql import dialect, q
 
 
 def insert_records(cls: type[RuntimeRecord], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert records (values by attname; absent fields take their defaults); their ids.
+    """Insert records (values by attname; absent fields take their defaults); their ids, in
+    the order of `rows`.
 
-    PostgreSQL: one statement with one array parameter per column (INSERT ... SELECT FROM
-    unnest(...) RETURNING id), about a third cheaper than Django's bulk_create, whose statement
-    carries one parameter per value. Elsewhere: Django's bulk_create. Both rely on the database
-    returning ids in insertion order, as Django's bulk_create does.
+    One statement, however many rows: PostgreSQL gets one array parameter per column, SQLite
+    one JSON parameter for all (Django's bulk_create binds one parameter per value, which on
+    SQLite splits 1,000 rows into 9 statements and costs a third more on PostgreSQL). Values
+    are prepared by each field, as Django's own inserts do. Ids come from an increasing
+    sequence, so sorted they follow the rows.
     """
-    if connection.vendor != "postgresql":
-        objects = [cls(**row) for row in rows]
-        cls.objects.bulk_create(objects)
-        return [obj.pk for obj in objects]
     now = timezone.now()
     fields = [f for f in cls._meta.concrete_fields if not f.primary_key]
     defaults = {f.attname: f.get_default() for f in fields}
     defaults.update(created_at=now, updated_at=now)
-    arrays = [[f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
-               for row in rows] for f in fields]
-    columns = ", ".join(q(f.column) for f in fields)
-    unnest = ", ".join(f"CAST(%s AS {f.db_type(connection)}[])" for f in fields)
+    columns = [[f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
+                for row in rows] for f in fields]
+    insert = dialect().insert_rows(
+        q(cls._meta.db_table), [(q(f.column), f.db_type(connection)) for f in fields], columns)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {q(cls._meta.db_table)} ({columns}) "
-                       f"SELECT * FROM unnest({unnest}) RETURNING id", arrays)
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(insert.text, insert.params)
+        return sorted(row[0] for row in cursor.fetchall())

@@ -105,6 +105,8 @@ class InputReader:
             record.values[prop.attname] = None
             return
         try:
+            if isinstance(value, str):
+                value.encode()  # a lone surrogate cannot be stored: UnicodeEncodeError
             if prop.kind == "password":
                 if self.validate:
                     model_field.run_validators(value)  # on the plain text, not the hash
@@ -119,6 +121,10 @@ class InputReader:
         except ValidationError as error:
             for message in error.messages:
                 self.problems.add(at(record.path, name), message)
+            return
+        except UnicodeEncodeError:
+            self.problems.add(at(record.path, name), "Not valid Unicode text (a lone "
+                                                     "surrogate such as \\ud800).")
             return
         except ValueError as error:
             self.problems.add(at(record.path, name),

@@ -95,6 +95,13 @@ class Dialect(abc.ABC):
         """A subquery of these ids, bound as one parameter however many there are."""
 
     @abc.abstractmethod
+    def insert_rows(self, table: str, columns: list[tuple[str, str]],
+                    values: list[list[Any]]) -> Sql:
+        """INSERT ... RETURNING id of many rows: `columns` are (quoted name, database type),
+        `values` one list per column, bound as one parameter per column (PostgreSQL) or one
+        for all (SQLite)."""
+
+    @abc.abstractmethod
     def insert_pairs(self, table: str, first: str, second: str,
                      pairs: list[tuple[int, int]]) -> Sql:
         """Insert (first, second) rows, skipping those already there; bound as two (PostgreSQL)
@@ -118,6 +125,12 @@ class Postgres(Dialect):
 
     def id_list(self, ids):
         return Sql("SELECT unnest(CAST(%s AS bigint[]))", [list(ids)])
+
+    def insert_rows(self, table, columns, values):
+        names = ", ".join(name for name, _ in columns)
+        arrays = ", ".join(f"CAST(%s AS {kind}[])" for _, kind in columns)
+        return Sql(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING id",
+                   values)
 
     def insert_pairs(self, table, first, second, pairs):
         return Sql(f"INSERT INTO {table} ({first}, {second}) SELECT * FROM "
@@ -155,6 +168,14 @@ class Postgres(Dialect):
 class Sqlite(Dialect):
     def id_list(self, ids):
         return Sql("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
+
+    def insert_rows(self, table, columns, values):
+        names = ", ".join(name for name, _ in columns)
+        picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        rows = json.dumps([list(row) for row in zip(*values, strict=True)], default=str)
+        # "WHERE true": SQLite's parser needs it between a SELECT and an upsert-free RETURNING
+        return Sql(f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(%s) WHERE true "
+                   "RETURNING id", [rows])
 
     def insert_pairs(self, table, first, second, pairs):
         return Sql(f"INSERT OR IGNORE INTO {table} ({first}, {second}) SELECT "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from models_registry.runtime import RuntimeRecord
@@ -26,10 +26,11 @@ def insert_records(cls: type[RuntimeRecord], rows: list[dict[str, Any]]) -> list
     fields = [f for f in cls._meta.concrete_fields if not f.primary_key]
     defaults = {f.attname: f.get_default() for f in fields}
     defaults.update(created_at=now, updated_at=now)
-    columns = [[f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
+    wrapper = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is asked once per value
+    columns = [[f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), wrapper)
                 for row in rows] for f in fields]
     insert = dialect().insert_rows(
-        q(cls._meta.db_table), [(q(f.column), f.db_type(connection)) for f in fields], columns)
+        q(cls._meta.db_table), [(q(f.column), f.db_type(wrapper)) for f in fields], columns)
     with connection.cursor() as cursor:
         cursor.execute(insert.text, insert.params)
         return sorted(row[0] for row in cursor.fetchall())

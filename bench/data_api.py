@@ -173,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def build_and_measure(url: str, seconds: int) -> dict:
-    # This process's Django talks to the bench database, as the servers will.
+def build_bench_application(url: str, title: str):
+    """Point this process's Django at the bench database (as the servers will be), migrate it
+    and build and fill the bench application; (its table and column names, the row counts)."""
     os.environ.update(servers.server_environment(url))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
     # No collectstatic in a checkout: whitenoise warns, as pytest's settings note too.
@@ -185,11 +186,18 @@ def build_and_measure(url: str, seconds: int) -> dict:
 
     from bench import dataset
 
-    print(f"\nData API on {connection.vendor}: building the bench application", flush=True)
+    print(f"\n{title} on {connection.vendor}: building the bench application", flush=True)
     call_command("migrate", verbosity=0)
     names = dataset.create_schema()
     filled = dataset.fill(names)
     report.say_dataset(filled)
+    return names, filled
+
+
+def build_and_measure(url: str, seconds: int) -> dict:
+    names, filled = build_bench_application(url, "Data API")
+    from django.db import connection
+
     counted = count_statements()
     report.say_statements(counted)
     vendor, server_version = connection.vendor, report.database_version()
@@ -207,7 +215,7 @@ def build_and_measure(url: str, seconds: int) -> dict:
         check_same_json(mortar, floor)
         print(f"  the floor's JSON equals Mortar's for {', '.join(QUERIES)}", flush=True)
         # The tasks were inserted into an empty table: their ids are 1..TASKS.
-        runs = measure(mortar, floor, seconds, dataset.TASKS)
+        runs = measure(mortar, floor, seconds, filled["tasks"])
     return {
         "database": server_version, "vendor": vendor, "seconds_per_round": seconds,
         "rounds": ROUNDS, "warm_seconds": WARM_SECONDS, "server": servers.describe(),

@@ -18,12 +18,9 @@ import statistics
 import sys
 import time
 import urllib.request
-import warnings
-
-import django
 
 from bench import report, servers
-from bench.data_api import bench_database
+from bench.data_api import bench_database, build_bench_application
 
 PATH = "/api/bench/graphql"
 ITEMS = 1_000
@@ -177,19 +174,9 @@ def measure(mortar: str, floor: Floor, repeats: int, ids: dict) -> dict:
 
 
 def build_and_measure(url: str, repeats: int) -> dict:
-    os.environ.update(servers.server_environment(url))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    django.setup()
-    from django.core.management import call_command
+    names, _ = build_bench_application(url, "Mutations")
     from django.db import connection
 
-    from bench import dataset
-
-    print(f"\nMutations on {connection.vendor}: building the bench application", flush=True)
-    call_command("migrate", verbosity=0)
-    names = dataset.create_schema()
-    report.say_dataset(dataset.fill(names))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {names.tag} ORDER BY id")
         tag_ids = [row[0] for row in cursor.fetchall()]

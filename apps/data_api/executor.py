@@ -154,15 +154,10 @@ def _run_planned(api, application, freshness, fragments, variables, top_level) -
             raise
         except Exception as error:  # one failing field leaves the others' data
             freshness.confirm()  # the error may come from a schema changed meanwhile
-            located = GraphQLError("", nodes=nodes[0])
-            errors.append(error_entry(_graphql_error(error), path=[key],
-                                      locations=located.locations))
+            errors.append(_field_error(error, key, nodes))
             value = "null"
         members.append(json.dumps(key) + ":" + value)
-    data = '"data":{' + ",".join(members) + "}"
-    if errors:
-        return '{"errors":' + json.dumps(errors) + "," + data + "}"
-    return "{" + data + "}"
+    return _response(members, errors)
 
 
 def _run_mutations(api, application, fragments, variables, top_level, actions_context) -> str:
@@ -180,13 +175,21 @@ def _run_mutations(api, application, fragments, variables, top_level, actions_co
                 value = Mutation(api, application, fragments, variables, nodes,
                                  actions_context).run()
         except Exception as error:
-            located = GraphQLError("", nodes=nodes[0])
-            errors.append(error_entry(_graphql_error(error), path=[key],
-                                      locations=located.locations))
+            errors.append(_field_error(error, key, nodes))
             if is_non_null_type(api.schema.mutation_type.fields[name].type):
                 return json.dumps({"errors": errors, "data": None})
             value = "null"
         members.append(json.dumps(key) + ":" + value)
+    return _response(members, errors)
+
+
+def _field_error(error: Exception, key: str, nodes: list) -> dict:
+    located = GraphQLError("", nodes=nodes[0])
+    return error_entry(_graphql_error(error), path=[key], locations=located.locations)
+
+
+def _response(members: list[str], errors: list[dict]) -> str:
+    """The response's JSON text from its data members' JSON texts."""
     data = '"data":{' + ",".join(members) + "}"
     if errors:
         return '{"errors":' + json.dumps(errors) + "," + data + "}"

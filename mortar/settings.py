@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "graphene_django",  # GraphiQL's page and script
     "models_registry",
     "apps.data_api",
+    "apps.identity",
 ]
 
 MIDDLEWARE = [
@@ -107,7 +108,10 @@ CACHES = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not (os.environ.get("CELERY_BROKER_URL") or REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-refresh-tokens": {"task": "apps.identity.tasks.purge_refresh_tokens",
+                             "schedule": 3600.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -137,6 +141,9 @@ MORTAR_RUNTIME_CACHE_SIZE = int(os.environ.get("MORTAR_RUNTIME_CACHE_SIZE", "64"
 # Files sent to POST /api/<app>/files: the largest accepted, and how long a reference lasts.
 MORTAR_MAX_UPLOAD_BYTES = int(os.environ.get("MORTAR_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 MORTAR_FILE_REFERENCE_SECONDS = 24 * 3600
+# Failed logins allowed per client IP and per username (django-ratelimit's rate syntax).
+MORTAR_LOGIN_FAILURES = os.environ.get("MORTAR_LOGIN_FAILURES", "10/5m")
+RATELIMIT_IP_META_KEY = os.environ.get("MORTAR_CLIENT_IP_HEADER") or "REMOTE_ADDR"
 
 LOGGING = {
     "version": 1,

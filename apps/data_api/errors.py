@@ -25,10 +25,12 @@ class RequestError(Exception):
 class ApiError(Exception):
     code = "INTERNAL_SERVER_ERROR"
 
-    def __init__(self, message: str, **extensions: Any):
+    def __init__(self, message: str, code: str | None = None, **extensions: Any):
         super().__init__(message)
         self.message = message
         self.extensions = extensions
+        if code is not None:
+            self.code = code
 
 
 class BadUserInput(ApiError):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DataError, IntegrityError, OperationalError, connection, transaction
+from django.http import HttpRequest
 from graphql import (
     GraphQLError,
     GraphQLSchema,
@@ -29,6 +30,8 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.language import FragmentDefinitionNode
 
+from apps.identity.principals import ANONYMOUS, Principal
+from apps.identity.sessions import Refused
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
 
@@ -44,6 +47,7 @@ from .errors import (
     kind_refusals,
 )
 from .freshness import Freshness, StaleApplication
+from .identity_fields import identity_json, is_identity_field
 from .limits import check_limits
 from .mutations import Mutation
 from .operations import OperationCache
@@ -83,7 +87,7 @@ def api_schema(application: Application) -> ApiSchema:
 
 def run_query(application: Application, freshness: Freshness, text: str, variables: Any,
               operation_name: str | None, method: str = "POST",
-              actions_context: bool = False) -> str:
+              principal: Principal = ANONYMOUS, request: HttpRequest | None = None) -> str:
     """The JSON text of the response. Raises RequestError when nothing can be executed, and
     StaleApplication when `application` turned out not to be the current one."""
     api = api_schema(application)
@@ -119,8 +123,8 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
     if operation.node.operation == OperationType.MUTATION:
         freshness.confirm()  # never write through a schema that changed meanwhile
         with statement_timeout(application.statement_timeout_ms):
-            return _run_mutations(api, application, fragments, coerced, top_level,
-                                  actions_context)
+            return _run_mutations(api, application, fragments, coerced, top_level, principal,
+                                  request)
     with statement_timeout(application.statement_timeout_ms):
         if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
             return _run_planned(api, application, freshness, fragments, coerced, top_level)
@@ -160,7 +164,8 @@ def _run_planned(api, application, freshness, fragments, variables, top_level) -
     return _response(members, errors)
 
 
-def _run_mutations(api, application, fragments, variables, top_level, actions_context) -> str:
+def _run_mutations(api, application, fragments, variables, top_level, principal,
+                   request) -> str:
     """Each top-level field in order, each in a transaction of its own. A failing field is
     null with its error; when its type is a non-null list, `data` is null and the fields after
     it do not run (GraphQL's rule for serial execution)."""
@@ -172,8 +177,12 @@ def _run_mutations(api, application, fragments, variables, top_level, actions_co
             continue
         try:
             with transaction.atomic():
-                value = Mutation(api, application, fragments, variables, nodes,
-                                 actions_context).run()
+                if is_identity_field(name):
+                    value = identity_json(api, application, principal, request, fragments,
+                                          variables, nodes)
+                else:
+                    value = Mutation(api, application, fragments, variables, nodes,
+                                     principal.actions).run()
         except Exception as error:
             errors.append(_field_error(error, key, nodes))
             if is_non_null_type(api.schema.mutation_type.fields[name].type):
@@ -199,6 +208,8 @@ def _response(members: list[str], errors: list[dict]) -> str:
 def _graphql_error(error: Exception) -> Exception:
     if isinstance(error, GraphQLError) and error.original_error is None:
         return BadUserInput(error.message)  # argument coercion
+    if isinstance(error, Refused):
+        return ApiError(error.message, code=error.code)
     if isinstance(error, IntegrityError):
         return _integrity_error(error)
     if isinstance(error, UnicodeEncodeError):

@@ -27,7 +27,7 @@ from graphql import (
 from models_registry.models import Relation
 from models_registry.runtime import ModelSpec, RuntimeModels
 
-from .mutation_schema import input_type, mutation_fields, unique_by_enum
+from .mutation_schema import IDENTITY_FIELDS, input_type, mutation_fields, unique_by_enum
 from .scalars import (
     KIND_TYPES,
     PAGE_ARGUMENTS,
@@ -108,8 +108,9 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
         )
     if not query:  # an application without models still answers introspection
         query["_empty"] = GraphQLField(GraphQLInt, description="This application has no models.")
+    mutation.update(IDENTITY_FIELDS)
     return GraphQLSchema(query=GraphQLObjectType("Query", query),
-                         mutation=GraphQLObjectType("Mutation", mutation) if mutation else None)
+                         mutation=GraphQLObjectType("Mutation", mutation))
 
 
 def _list_of(item):

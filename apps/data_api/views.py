@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
+from apps.identity.principals import Unauthenticated, authenticate
 from models_registry.models import Application
 
 from .errors import RequestError
@@ -66,8 +67,14 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
     except ValueError as error:
         return _error_response(400, str(error), "BAD_USER_INPUT", content_type)
     try:
+        principal = authenticate(application, request.headers.get("Authorization"))
+    except Unauthenticated as error:
+        response = _error_response(401, str(error), "UNAUTHENTICATED", content_type)
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    try:
         body = run_query(application, freshness, query, variables, operation_name,
-                         request.method)
+                         request.method, principal, request)
     except RequestError as error:
         # application/json clients get 200 for GraphQL request errors (the spec's legacy rule).
         status = error.status if content_type == GRAPHQL_RESPONSE or error.status == 405 else 200

@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import check_password
 
 from apps.data_api.executor import run_query
 from apps.data_api.freshness import Freshness
+from apps.identity.principals import SERVER
 from models_registry import changes
 from models_registry.models import DataModel
 from models_registry.runtime import runtime_models
@@ -197,7 +198,7 @@ def test_empty_validation_set_is_for_action_scripts_only(api, demo, rules):
     assert error["extensions"]["code"] == "FORBIDDEN"
     application, freshness = Freshness.reread(demo.slug)
     body = json.loads(run_query(application, freshness, mutation, None, None,
-                                actions_context=True))
+                                principal=SERVER))
     assert body["data"]["createTask"]["name"] == "x"  # the length and pattern rules skipped
 
 

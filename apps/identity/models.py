@@ -1,0 +1,119 @@
+"""Who may call an application's API: auth profiles (where its users are), the key that signs
+its JWTs, refresh tokens (stored as hashes only) and server keys (likewise)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from models_registry.models import Application, DataModel, Property
+
+ACCESS_LIFETIME = (60, 10_800)
+REFRESH_LIFETIME = (60, 1_209_600)
+
+
+class AuthProfile(models.Model):
+    """How an application's end users log in: which model holds them, which of its
+    properties are the username and the password, and how long tokens last."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="auth_profiles")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, default="Default")
+    user_model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="+")
+    username_property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="+")
+    password_property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="+")
+    access_token_lifetime = models.PositiveIntegerField(
+        default=7_200, validators=[MinValueValidator(ACCESS_LIFETIME[0]),
+                                   MaxValueValidator(ACCESS_LIFETIME[1])],
+        help_text="Seconds a JWT lasts: 60 to 10,800.")
+    refresh_token_lifetime = models.PositiveIntegerField(
+        default=1_209_600, validators=[MinValueValidator(REFRESH_LIFETIME[0]),
+                                       MaxValueValidator(REFRESH_LIFETIME[1])],
+        help_text="Seconds a refresh token lasts: 60 to 1,209,600 (14 days).")
+    refresh_grace_seconds = models.PositiveIntegerField(
+        default=10, validators=[MaxValueValidator(300)],
+        help_text="Replaying the refresh token just used, within this many seconds, returns "
+                  "the same new pair (several browser tabs); 0 = strict.")
+
+    class Meta:
+        ordering = ["application", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.application.slug}: {self.name}"
+
+    def clean(self):
+        problems = {}
+        if self.user_model_id and self.user_model.application_id != self.application_id:
+            problems["user_model"] = "Pick a model of this application."
+        for field, kinds in (("username_property", {"text", "email"}),
+                             ("password_property", {"password"})):
+            prop = getattr(self, field, None) if getattr(self, f"{field}_id") else None
+            if prop is None:
+                continue
+            if self.user_model_id and prop.data_model_id != self.user_model_id:
+                problems[field] = "Pick a property of the user model."
+            elif prop.kind not in kinds:
+                problems[field] = f"Pick a {' or '.join(sorted(kinds))} property."
+        if problems:
+            raise ValidationError(problems)
+
+
+class SigningKey(models.Model):
+    """The generation of an application's JWT key; the key itself is derived from the
+    project's secret key, so no key is stored. Rotating bumps the generation: every JWT signed
+    before no longer verifies."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE,
+                                       related_name="signing_key")
+    generation = models.PositiveIntegerField(default=1)
+    rotated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.application.slug} key #{self.generation}"
+
+
+class RefreshToken(models.Model):
+    """One refresh token, as a SHA-256 hash. Tokens of one login form a family: each redeemed
+    token has one child; reusing a spent one revokes the family."""
+
+    auth_profile = models.ForeignKey(AuthProfile, on_delete=models.CASCADE, related_name="+")
+    user_id = models.BigIntegerField()
+    family = models.UUIDField(db_index=True)
+    parent = models.OneToOneField("self", null=True, on_delete=models.SET_NULL,
+                                  related_name="child")
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    spent_at = models.DateTimeField(null=True)
+    revoked_at = models.DateTimeField(null=True)
+    # The access token minted with it, so a grace replay can give the very same one back.
+    jwt_id = models.UUIDField()
+    jwt_issued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"refresh token #{self.pk} of user {self.user_id}"
+
+
+class ServerKey(models.Model):
+    """A key for action scripts: `mk_<prefix>_<secret>`, stored as the prefix (shown) and a
+    SHA-256 hash of the whole key."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="server_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["application", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (mk_{self.prefix}_…)"

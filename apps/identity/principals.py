@@ -1,0 +1,55 @@
+"""Who is calling: nobody, an end user (a JWT), or an action script (a server key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models_registry.models import Application
+
+from . import server_keys, tokens
+
+
+class Unauthenticated(Exception):
+    """A credential was sent and is not good: the message tells the client what to do."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "anonymous", "user" or "server"
+    user_id: int | None = None
+    auth_profile: str | None = None
+    roles: tuple[str, ...] = ()
+    claims: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def actions(self) -> bool:
+        """The actions context: a server key, which may do anything."""
+        return self.kind == "server"
+
+
+ANONYMOUS = Principal("anonymous")
+SERVER = Principal("server")
+
+
+def authenticate(application: Application, authorization: str | None) -> Principal:
+    """The principal of an `Authorization` header (absent: anonymous)."""
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise Unauthenticated("Send the token as Authorization: Bearer <token>.")
+    if server_keys.looks_like_a_key(credential):
+        if server_keys.find(application, credential) is None:
+            raise Unauthenticated("This server key is unknown, revoked or expired for this "
+                                  "application; create one in the admin.")
+        return SERVER
+    try:
+        claims = tokens.verify(application, credential, tokens.key_generation(application))
+    except tokens.InvalidToken:
+        raise Unauthenticated("The token is invalid or expired; log in again or use "
+                              "refreshToken.") from None
+    if "sid" in claims and tokens.family_revoked(claims["sid"]):
+        raise Unauthenticated("This login was revoked; log in again.")
+    return Principal("user", int(claims["sub"]), claims.get("auth_profile"),
+                     tuple(claims.get("roles") or ()), claims)

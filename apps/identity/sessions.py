@@ -1,0 +1,110 @@
+"""login, refreshToken, revokeRefreshToken and generateJwt, as the data API offers them."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.http import HttpRequest
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+
+from models_registry.models import Application
+from models_registry.runtime import runtime_models
+
+from . import tokens
+from .models import AuthProfile
+from .principals import Principal
+
+
+class Refused(Exception):
+    """Refused with a data API error code (RATE_LIMITED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+NOT_VALID = {"isValid": False, "jwtToken": None, "refreshToken": None}
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash made as the real ones are, checked when the username is unknown, so that an
+    unknown user takes as long to refuse as a wrong password (no enumeration by timing)."""
+    return make_password(secrets.token_urlsafe(16))
+
+
+def profile_of(application: Application, profile_uuid: str) -> AuthProfile:
+    try:
+        found = AuthProfile.objects.select_related(
+            "application", "user_model", "username_property", "password_property"
+        ).filter(application=application, uuid=uuid.UUID(str(profile_uuid))).first()
+    except ValueError:
+        found = None
+    if found is None:
+        raise Refused("BAD_USER_INPUT", f"There is no auth profile {profile_uuid!r} in this "
+                      "application; copy its uuid from the admin.")
+    return found
+
+
+def _throttled(request: HttpRequest, application: Application, username: str,
+               increment: bool) -> bool:
+    """Has this client IP or this username used up its failed logins? With `increment`, count
+    one more failure against both."""
+    rate = settings.MORTAR_LOGIN_FAILURES
+    keys = {"mortar.login.ip": "ip",
+            "mortar.login.user": lambda group, req: f"{application.pk}:{username.lower()}"}
+    used_up = False
+    for group, key in keys.items():
+        usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
+        used_up = used_up or (usage is not None and usage["count"] >= usage["limit"])
+    return used_up
+
+
+def login(request: HttpRequest, application: Application, profile_uuid: str, username: str,
+          password: str) -> dict:
+    profile = profile_of(application, profile_uuid)
+    if _throttled(request, application, username, increment=False):
+        raise Refused("RATE_LIMITED", "Too many failed logins from here or for this username; "
+                      "wait a few minutes and try again.")
+    users = runtime_models(application).by_id[profile.user_model_id]
+    username_column = profile.username_property.attname
+    found = (users.objects.filter(**{username_column: username})
+             .values_list("pk", profile.password_property.attname).first())
+    stored = found[1] if found else None
+    if not check_password(password, stored or _dummy_hash()) or not stored:
+        _throttled(request, application, username, increment=True)
+        return dict(NOT_VALID)
+    pair = tokens.start_session(profile, found[0])
+    return {"isValid": True, "jwtToken": pair.jwt, "refreshToken": pair.refresh_token}
+
+
+def refresh(application: Application, token: str) -> dict:
+    pair = tokens.redeem(application, token)
+    if pair is None:
+        return {**NOT_VALID, "refreshExpiresIn": None}
+    return {"isValid": True, "jwtToken": pair.jwt, "refreshToken": pair.refresh_token,
+            "refreshExpiresIn": pair.refresh_expires_in}
+
+
+def revoke(application: Application, token: str) -> dict:
+    row = tokens.revoke(application, token)
+    return {"removed": row is not None, "refreshId": row.pk if row else None}
+
+
+def generate_jwt(application: Application, principal: Principal, user_id: int,
+                 profile_uuid: str, custom_fields) -> dict:
+    if not principal.actions:
+        raise Refused("FORBIDDEN", "generateJwt is for action scripts: send a server key as "
+                      "Authorization: Bearer mk_….")
+    profile = profile_of(application, profile_uuid)
+    users = runtime_models(application).by_id[profile.user_model_id]
+    if not users.objects.filter(pk=user_id).exists():
+        raise Refused("NOT_FOUND", f"There is no {profile.user_model.name} with id {user_id}.")
+    return {"jwtToken": tokens.access_token(profile, user_id, uuid.uuid4(), timezone.now(),
+                                            custom_fields=custom_fields)}

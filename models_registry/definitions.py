@@ -9,6 +9,7 @@ file twice changes nothing the second time.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,24 @@ PROPERTY_SETTINGS = {
     "decimalPlaces": "decimal_places",
 }
 RELATION_KINDS = {"belongs_to", "has_many", "has_and_belongs_to_many"}
+
+
+@dataclass
+class Section:
+    """A top-level part of definition files that another app owns (identity's `authProfiles`),
+    registered from its AppConfig.ready(): this module knows nothing of what it holds."""
+
+    key: str
+    export: Callable[[Application], Any]  # the value to write, or None to leave it out
+    check: Callable[[Any, dict], list[str]]  # problems of the value, given the whole document
+    apply: Callable[[Application, Any, LoadReport], None]  # after models and relations
+
+
+SECTIONS: list[Section] = []
+
+
+def register_section(section: Section) -> None:
+    SECTIONS[:] = [s for s in SECTIONS if s.key != section.key] + [section]
 
 
 class DefinitionError(Exception):
@@ -78,6 +97,10 @@ def export_definition(application: Application, with_data: bool = False) -> dict
             for relation in application.relations.order_by("id").select_related("source", "target")
         ],
     }
+    for section in SECTIONS:
+        value = section.export(application)
+        if value:
+            document[section.key] = value
     if with_data:
         document["data"] = _export_records(application)
     return document
@@ -147,6 +170,9 @@ def load_definition(
     with changes.sqlite_foreign_keys_paused(), transaction.atomic():
         try:
             report = _apply_schema(document)
+            for section in SECTIONS:
+                if section.key in document:
+                    section.apply(report.application, document[section.key], report)
             if with_data and document.get("data"):
                 report.records = _apply_records(report.application, document["data"], files_dir)
         except changes.SchemaChangeError as error:
@@ -187,6 +213,9 @@ def check_definition(document: Any, with_data: bool = False, files_dir: Path | N
         problems.extend(_check_relation(index, relation, fields_of, relation_fields))
     if with_data and "data" in document:
         problems.extend(_check_data(document["data"], models_doc, relation_fields, files_dir))
+    for section in SECTIONS:
+        if section.key in document:
+            problems.extend(section.check(document[section.key], document))
     return problems
 
 

@@ -6,3 +6,10 @@ class IdentityConfig(AppConfig):
     label = "identity"
     verbose_name = "Identity"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from models_registry.definitions import register_section
+
+        from .definitions import SECTION
+
+        register_section(SECTION)

@@ -7,7 +7,6 @@ from django.core.cache import cache
 from django.test import Client
 
 from apps.identity.models import AuthProfile
-from models_registry.models import DataModel
 
 from ..data_api.conftest import demo  # noqa: F401  (the fixture)
 
@@ -22,11 +21,9 @@ ME = "{ oneWebUser(where: { id: { eq: 1 } }) { id } }"
 
 @pytest.fixture
 def profile(demo):  # noqa: F811
+    """The demo's auth profile (WebUser: email and password), loaded from its definition."""
     cache.clear()  # login throttling counts in the cache
-    users = DataModel.objects.get(application=demo, name="WebUser")
-    return AuthProfile.objects.create(
-        application=demo, user_model=users, username_property=users.properties.get(name="email"),
-        password_property=users.properties.get(name="password"))
+    return AuthProfile.objects.get(application=demo, name="Web users")
 
 
 class Caller:

@@ -12,7 +12,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from apps.identity import sessions, tokens
-from apps.identity.models import AuthProfile, RefreshToken
+from apps.identity.models import RefreshToken
 
 from .conftest import LOGIN, ME, REFRESH, REVOKE, Caller
 
@@ -212,4 +212,3 @@ def test_concurrent_redemptions_mint_one_pair(caller, profile):
     assert len({answer["refreshToken"] for answer in answers}) == 1
     parent = RefreshToken.objects.get(token_hash=tokens._hash(first["refreshToken"]))
     assert RefreshToken.objects.filter(parent=parent).count() == 1
-    assert AuthProfile.objects.count() == 1

@@ -44,12 +44,14 @@ def authenticate(application: Application, authorization: str | None) -> Princip
             raise Unauthenticated("This server key is unknown, revoked or expired for this "
                                   "application; create one in the admin.")
         return SERVER
+    family = tokens.unverified_family(credential)
+    generation, revoked = tokens.token_state(application, family)
     try:
-        claims = tokens.verify(application, credential, tokens.key_generation(application))
+        claims = tokens.verify(application, credential, generation)
     except tokens.InvalidToken:
         raise Unauthenticated("The token is invalid or expired; log in again or use "
                               "refreshToken.") from None
-    if "sid" in claims and tokens.family_revoked(claims["sid"]):
+    if revoked and claims.get("sid") == family:
         raise Unauthenticated("This login was revoked; log in again.")
     return Principal("user", int(claims["sub"]), claims.get("auth_profile"),
                      tuple(claims.get("roles") or ()), claims)

@@ -27,18 +27,18 @@ test: lint
 	  $(PY) scripts/test_services.py --databases postgres,sqlite -- \
 	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-# Every benchmark on a throwaway PostgreSQL, then the data API ones (reads, mutations) on SQLite
-# (needs wrk: it is installed with apt-get when missing). `make bench BENCH_ARGS=--quick` for a
-# smoke run.
+# Every benchmark on a throwaway PostgreSQL, then the data API ones (reads, mutations, identity)
+# on SQLite (needs wrk: it is installed with apt-get when missing). `make bench
+# BENCH_ARGS=--quick` for a smoke run.
 bench: $(VENV)/.installed
 	MORTAR_SECRET_KEY=bench-only-secret-key \
 	  $(PY) scripts/test_services.py --databases postgres -- $(PY) -m bench $(BENCH_ARGS)
 	MORTAR_SECRET_KEY=bench-only-secret-key \
 	  $(PY) scripts/test_services.py --databases sqlite -- \
 	  $(PY) -m bench --only data_api $(BENCH_ARGS)
-	MORTAR_SECRET_KEY=bench-only-secret-key \
+	for part in mutations identity; do MORTAR_SECRET_KEY=bench-only-secret-key \
 	  $(PY) scripts/test_services.py --databases sqlite -- \
-	  $(PY) -m bench --only mutations $(BENCH_ARGS)
+	  $(PY) -m bench --only $$part $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -26,8 +26,6 @@ LOGIN = ('mutation { login(authProfileUuid: "' + PROFILE + '", username: "betty@
 REFRESH = ("mutation($token: String!) { refreshToken(token: $token) "
            "{ isValid jwtToken refreshToken } }")
 READ = "{ oneWebUser(where: { id: { eq: 1 } }) { id firstName company { name } } }"
-BEGIN = "<!-- begin: written by python -m bench.identity; edit outside these markers -->"
-END = "<!-- end: written by python -m bench.identity -->"
 
 
 def post(url: str, query: str, variables: dict | None = None, token: str | None = None):
@@ -92,15 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         with servers.gunicorn("mortar.wsgi", os.environ.copy(),
                               logs / f"{vendor}-mortar-identity.log") as mortar:
             figures = measure(mortar + PATH, 20 if args.quick else 100)
-    save(vendor, {"database": version, "figures": figures, **report.environment()})
+    report.save_section("identity", vendor,
+                        {"database": version, "figures": figures, **report.environment()},
+                        render)
     return 0
 
 
-def save(vendor: str, results: dict) -> None:
-    path = report.RESULTS_JSON.parent / "identity.json"
-    every = json.loads(path.read_text()) if path.exists() else {}
-    every[vendor] = results
-    path.write_text(json.dumps(every, indent=2) + "\n")
+def render(every: dict) -> str:
     lines = ["## Identity: login, refresh and authenticated reads over HTTP", "",
              "Command: `make bench` (`python -m bench.identity`). One request at a time to "
              "gunicorn; the demo application; PBKDF2 passwords (Django's default hasher).", "",
@@ -111,14 +107,7 @@ def save(vendor: str, results: dict) -> None:
             lines.append(f"| {kept['database']} | {kept['date']}, {kept['commit']} | {name} | "
                          f"{figures['requests']} | {figures['p50_ms']:.1f} | "
                          f"{figures['p99_ms']:.1f} |")
-    text = "\n".join(lines)
-    print("\n" + text)
-    old = report.RESULTS_MD.read_text()
-    if BEGIN not in old:
-        old += f"\n{BEGIN}\n{END}\n"
-    before, _, rest = old.partition(BEGIN)
-    _, _, after = rest.partition(END)
-    report.RESULTS_MD.write_text(f"{before}{BEGIN}\n{text}\n{END}{after}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ UPDATED_PROJECTS = 100  # projects 1..100 hold 10,000 of the 100,000 tasks
 CREATE_MANY = ("mutation($input: [TaskInput!]!) { createManyTask(input: $input) { id } }")
 UPDATE_MANY = ("mutation($where: TaskFilterInput!, $input: TaskInput!) { "
                "updateManyTask(where: $where, input: $input) { id } }")
-BEGIN = "<!-- begin: written by python -m bench.mutations; edit outside these markers -->"
-END = "<!-- end: written by python -m bench.mutations -->"
 FLOOR_SHARE = 1 / 3
 
 
@@ -247,29 +245,13 @@ def render(every: dict) -> str:
     return "\n".join(lines)
 
 
-def save(vendor: str, results: dict) -> None:
-    path = report.RESULTS_JSON.parent / "mutations.json"
-    every = json.loads(path.read_text()) if path.exists() else {}
-    every[vendor] = results
-    path.write_text(json.dumps(every, indent=2) + "\n")
-    figures = render(every)
-    print("\n" + figures)
-    old = report.RESULTS_MD.read_text()
-    if BEGIN not in old:
-        old += f"\n{BEGIN}\n{END}\n"
-    before, _, rest = old.partition(BEGIN)
-    _, _, after = rest.partition(END)
-    report.RESULTS_MD.write_text(f"{before}{BEGIN}\n{figures}\n{END}{after}")
-    print(f"wrote {report.RESULTS_MD}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 rounds, not 5")
     args = parser.parse_args(argv)
     with bench_database(os.environ.get("DATABASE_URL") or "sqlite:///") as url:
         results = build_and_measure(url, 2 if args.quick else 5)
-    save(results["vendor"], results)
+    report.save_section("mutations", results["vendor"], results, render)
     return 0
 
 

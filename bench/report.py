@@ -238,3 +238,25 @@ def _statement_verdict(figures: dict, limit: int) -> str:
     if at_database is not None and at_database > total:
         text += f"; {_number(at_database)} at the database"
     return text
+
+
+def save_section(name: str, vendor: str, results: dict, render) -> None:
+    """Keep one benchmark's results per database in results/<name>.json and write
+    `render(every)` between that benchmark's markers in RESULTS.md (added at the end the
+    first time); the data API read benchmark has its own `save` above."""
+    path = RESULTS_JSON.parent / f"{name}.json"
+    path.parent.mkdir(exist_ok=True)
+    every = json.loads(path.read_text()) if path.exists() else {}
+    every[vendor] = results
+    path.write_text(json.dumps(every, indent=2) + "\n")
+    text = render(every)
+    print("\n" + text)
+    begin = f"<!-- begin: written by python -m bench.{name}; edit outside these markers -->"
+    end = f"<!-- end: written by python -m bench.{name} -->"
+    old = RESULTS_MD.read_text()
+    if begin not in old:
+        old += f"\n{begin}\n{end}\n"
+    before, _, rest = old.partition(begin)
+    _, _, after = rest.partition(end)
+    RESULTS_MD.write_text(f"{before}{begin}\n{text}\n{end}{after}")
+    print(f"wrote {RESULTS_MD}")

@@ -11,8 +11,8 @@ class AuthProfileAdmin(admin.ModelAdmin):
     list_filter = ["application"]
     readonly_fields = ["uuid"]
     fields = ["application", "name", "uuid", "user_model", "username_property",
-              "password_property", "access_token_lifetime", "refresh_token_lifetime",
-              "refresh_grace_seconds"]
+              "password_property", "roles_relation", "role_name_property",
+              "access_token_lifetime", "refresh_token_lifetime", "refresh_grace_seconds"]
 
 
 @admin.register(SigningKey)

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from models_registry.definitions import LoadReport, Section
 from models_registry.models import Application
@@ -23,9 +24,20 @@ def export(application: Application) -> list[dict] | None:
     return [{"name": p.name, "uuid": str(p.uuid), "userModel": p.user_model.name,
              "usernameProperty": p.username_property.name,
              "passwordProperty": p.password_property.name,
+             **_roles_export(p),
              **{key: getattr(p, name) for key, name in SETTINGS.items()}}
             for p in application.auth_profiles.select_related(
-                "user_model", "username_property", "password_property").order_by("id")] or None
+                "user_model", "username_property", "password_property", "roles_relation",
+                "role_name_property").order_by("id")] or None
+
+
+def _roles_export(profile: AuthProfile) -> dict:
+    relation = profile.roles_relation
+    if relation is None or profile.role_name_property is None:
+        return {}
+    field = (relation.source_field if relation.source_id == profile.user_model_id
+             else relation.target_field)
+    return {"rolesField": field, "roleNameProperty": profile.role_name_property.name}
 
 
 def check(value: Any, document: dict) -> list[str]:
@@ -49,6 +61,7 @@ def check(value: Any, document: dict) -> list[str]:
             if kind not in kinds:
                 problems.append(f"{where}.{key}: expected a {' or '.join(sorted(kinds))} "
                                 f"property of {doc['userModel']}.")
+        problems.extend(_check_roles(where, doc, document, kinds_of))
         if "uuid" in doc:
             try:
                 uuid.UUID(str(doc["uuid"]))
@@ -65,6 +78,44 @@ def check(value: Any, document: dict) -> list[str]:
     return problems
 
 
+def _role_model(doc: dict, relations: list) -> str | None:
+    """The model at the other end of the user model's `rolesField` relation in the file."""
+    for relation in relations:
+        if not isinstance(relation, dict):
+            continue
+        if relation.get("from") == doc["userModel"] and relation.get("field") == doc["rolesField"]:
+            return relation.get("to")
+        if relation.get("to") == doc["userModel"] and relation.get("inverse") == doc["rolesField"]:
+            return relation.get("from")
+    return None
+
+
+def _check_roles(where: str, doc: dict, document: dict, kinds_of: dict) -> list[str]:
+    if "rolesField" not in doc and "roleNameProperty" not in doc:
+        return []
+    if "rolesField" not in doc or "roleNameProperty" not in doc:
+        return [f"{where}: give both rolesField and roleNameProperty."]
+    role_model = _role_model(doc, document.get("relations", []))
+    if role_model is None:
+        return [f"{where}.rolesField: no relation {doc['rolesField']!r} of {doc['userModel']} "
+                "in the file."]
+    if doc["roleNameProperty"] not in kinds_of.get(role_model, {}):
+        return [f"{where}.roleNameProperty: no property {doc['roleNameProperty']!r} of "
+                f"{role_model}."]
+    return []
+
+
+def _roles_settings(application: Application, user_model, doc: dict) -> dict:
+    if "rolesField" not in doc:
+        return {"roles_relation": None, "role_name_property": None}
+    relation = application.relations.filter(
+        Q(source=user_model, source_field=doc["rolesField"])
+        | Q(target=user_model, target_field=doc["rolesField"])).get()
+    role_model = relation.target if relation.source_id == user_model.pk else relation.source
+    return {"roles_relation": relation,
+            "role_name_property": role_model.properties.get(name=doc["roleNameProperty"])}
+
+
 def apply(application: Application, value: list[dict], report: LoadReport) -> None:
     models = {m.name: m for m in application.data_models.prefetch_related("properties")}
     existing = {p.name: p for p in application.auth_profiles.all()}
@@ -74,6 +125,7 @@ def apply(application: Application, value: list[dict], report: LoadReport) -> No
         wanted = {"user_model": user_model,
                   "username_property": properties[doc["usernameProperty"]],
                   "password_property": properties[doc["passwordProperty"]],
+                  **_roles_settings(application, user_model, doc),
                   **{name: doc[key] for key, name in SETTINGS.items() if key in doc}}
         profile = existing.get(doc["name"])
         if profile is None:

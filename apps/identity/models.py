@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from models_registry.models import Application, DataModel, Property
+from models_registry.models import Application, DataModel, Property, Relation
+from models_registry.runtime import relation_attname
 
 ACCESS_LIFETIME = (60, 10_800)
 REFRESH_LIFETIME = (60, 1_209_600)
@@ -34,6 +35,12 @@ class AuthProfile(models.Model):
         default=1_209_600, validators=[MinValueValidator(REFRESH_LIFETIME[0]),
                                        MaxValueValidator(REFRESH_LIFETIME[1])],
         help_text="Seconds a refresh token lasts: 60 to 1,209,600 (14 days).")
+    roles_relation = models.ForeignKey(
+        Relation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The relation of the user model that gives a user his roles (e.g. roles).")
+    role_name_property = models.ForeignKey(
+        Property, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The property of the role model that names a role (e.g. name).")
     refresh_grace_seconds = models.PositiveIntegerField(
         default=10, validators=[MaxValueValidator(300)],
         help_text="Replaying the refresh token just used, within this many seconds, returns "
@@ -58,8 +65,26 @@ class AuthProfile(models.Model):
                 problems[field] = "Pick a property of the user model."
             elif prop.kind not in kinds:
                 problems[field] = f"Pick a {' or '.join(sorted(kinds))} property."
+        if self.roles_relation_id and self.user_model_id:
+            relation = self.roles_relation
+            if self.user_model_id not in (relation.source_id, relation.target_id):
+                problems["roles_relation"] = "Pick a relation of the user model."
+            elif self.role_name_property_id and self.role_name_property.data_model_id != (
+                    relation.target_id if relation.source_id == self.user_model_id
+                    else relation.source_id):
+                problems["role_name_property"] = "Pick a property of the role model."
+        if bool(self.roles_relation_id) != bool(self.role_name_property_id):
+            problems["role_name_property"] = "Give both the roles relation and the role name."
         if problems:
             raise ValidationError(problems)
+
+    def roles_lookup(self) -> str | None:
+        """The ORM lookup from a user to his role names (m3__p7), or None without roles."""
+        if not (self.roles_relation_id and self.role_name_property_id):
+            return None
+        relation = self.roles_relation
+        side = "source" if relation.source_id == self.user_model_id else "target"
+        return f"{relation_attname(relation, side)}__{self.role_name_property.attname}"
 
 
 class SigningKey(models.Model):

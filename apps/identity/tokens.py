@@ -26,6 +26,7 @@ from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenBackendError
 
 from models_registry.models import Application
+from models_registry.runtime import runtime_models
 
 from .models import AuthProfile, RefreshToken, SigningKey
 
@@ -90,10 +91,20 @@ def unverified_family(token: str) -> str | None:
         return None
 
 
+def roles_of(profile: AuthProfile, user_id: int) -> list[str]:
+    """The names of the user's roles, through the relation the auth profile names."""
+    lookup = profile.roles_lookup()
+    if lookup is None:
+        return []
+    users = runtime_models(profile.application).by_id[profile.user_model_id]
+    names = users.objects.filter(pk=user_id).values_list(lookup, flat=True)
+    return sorted({name for name in names if name})
+
+
 def access_token(profile: AuthProfile, user_id: int, jwt_id: uuid.UUID, issued_at: datetime,
                  family: uuid.UUID | None = None, custom_fields=None) -> str:
     claims = {"sub": str(user_id), "jti": str(jwt_id), "auth_profile": str(profile.uuid),
-              "roles": []}
+              "roles": roles_of(profile, user_id)}
     if family is not None:
         claims["sid"] = str(family)
     if custom_fields is not None:

@@ -15,6 +15,8 @@ def test_the_demo_profile_is_loaded_with_its_uuid(profile):
     assert str(profile.uuid) == "5f0c8c3e-6a1d-4a8e-9d7b-2b1f3c4d5e6f"
     assert (profile.user_model.name, profile.username_property.name,
             profile.password_property.name) == ("WebUser", "email", "password")
+    assert (profile.roles_relation.source_field, profile.role_name_property.name) == (
+        "roles", "name")
 
 
 def test_export_then_load_changes_nothing(profile, demo):
@@ -42,6 +44,8 @@ def test_a_changed_lifetime_is_applied(profile, demo):
     ({"refreshTokenLifetime": 1_209_601}, "authProfiles[0].refreshTokenLifetime: Ensure this "
                                           "value is less than or equal to 1209600."),
     ({"uuid": "x"}, "authProfiles[0].uuid: not a UUID."),
+    ({"rolesField": "company2"}, "authProfiles[0].rolesField: no relation 'company2'"),
+    ({"roleNameProperty": "title"}, "authProfiles[0].roleNameProperty: no property 'title'"),
 ])
 def test_bad_profiles_are_refused_with_their_place(profile, demo, change, problem):
     document = copy.deepcopy(export_definition(demo))

@@ -27,7 +27,8 @@ def test_login_gives_a_jwt_and_a_refresh_token(caller, profile, demo):
     assert result["isValid"] is True
     claims = claims_of(result["jwtToken"])
     assert claims["sub"] == "1" and claims["aud"] == "mortar:demo" and claims["iss"] == "mortar"
-    assert claims["auth_profile"] == str(profile.uuid) and claims["roles"] == []
+    assert claims["auth_profile"] == str(profile.uuid)
+    assert claims["roles"] == ["admin", "editor"]  # Betty's roles, by the profile's relation
     assert claims["exp"] - claims["iat"] == profile.access_token_lifetime
     assert {"jti", "sid"} <= set(claims)
     assert caller.data(ME, token=result["jwtToken"]) == {"oneWebUser": {"id": 1}}

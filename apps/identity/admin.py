@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import server_keys, tokens
-from .models import AuthProfile, ServerKey, SigningKey
+from .models import AuthProfile, Permission, ServerKey, SigningKey
 
 
 @admin.register(AuthProfile)
@@ -44,3 +44,9 @@ class ServerKeyAdmin(admin.ModelAdmin):
         obj.pk, obj.prefix, obj.key_hash = row.pk, row.prefix, row.key_hash
         self.message_user(request, f"The key (shown once, copy it now): {text}",
                           messages.WARNING)
+
+
+@admin.register(Permission)
+class PermissionAdmin(admin.ModelAdmin):
+    list_display = ["data_model", "operation", "access", "roles", "condition"]
+    list_filter = ["data_model__application", "operation", "access"]

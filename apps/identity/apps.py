@@ -10,6 +10,8 @@ class IdentityConfig(AppConfig):
     def ready(self):
         from models_registry.definitions import register_section
 
-        from .definitions import SECTION
+        from . import access  # noqa: F401  (its signal receivers)
+        from .definitions import PERMISSIONS, SECTION
 
         register_section(SECTION)
+        register_section(PERMISSIONS)

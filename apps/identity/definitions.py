@@ -11,7 +11,7 @@ from django.db.models import Q
 from models_registry.definitions import LoadReport, Section
 from models_registry.models import Application
 
-from .models import AuthProfile
+from .models import AuthProfile, Permission
 
 # JSON key -> AuthProfile field, for the settings beside the model and its properties.
 SETTINGS = {"accessTokenLifetime": "access_token_lifetime",
@@ -139,3 +139,74 @@ def apply(application: Application, value: list[dict], report: LoadReport) -> No
 
 
 SECTION = Section("authProfiles", export, check, apply)
+
+
+# -- permissions ------------------------------------------------------------------------------
+
+def export_permissions(application: Application) -> list[dict] | None:
+    found = []
+    for p in Permission.objects.filter(data_model__application=application).select_related(
+            "data_model").order_by("data_model__name", "operation"):
+        doc = {"model": p.data_model.name, "operation": p.operation, "access": p.access}
+        if p.roles:
+            doc["roles"] = p.roles
+        if p.condition is not None:
+            doc["condition"] = p.condition
+        found.append(doc)
+    return found or None
+
+
+def check_permissions(value: Any, document: dict) -> list[str]:
+    if not isinstance(value, list):
+        return ["permissions: expected a list."]
+    models = {m.get("name") for m in document.get("models", []) if isinstance(m, dict)}
+    problems, seen = [], set()
+    for index, doc in enumerate(value):
+        where = f"permissions[{index}]"
+        if not isinstance(doc, dict):
+            problems.append(f'{where}: expected {{"model": ..., "operation": ..., "access": ...}}.')
+            continue
+        if doc.get("model") not in models:
+            problems.append(f"{where}.model: no model {doc.get('model')!r} in the file.")
+        if doc.get("operation") not in Permission.Operation.values:
+            problems.append(f"{where}.operation: one of {', '.join(Permission.Operation.values)}.")
+        if doc.get("access") not in Permission.Access.values:
+            problems.append(f"{where}.access: one of {', '.join(Permission.Access.values)}.")
+        key = (doc.get("model"), doc.get("operation"))
+        if key in seen:
+            problems.append(f"{where}: {key[0]} {key[1]} is given twice.")
+        seen.add(key)
+        candidate = Permission(access=doc.get("access"), roles=doc.get("roles", []),
+                               condition=doc.get("condition"))
+        try:
+            candidate.clean()
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                problems.extend(f"{where}.{name}: {m}" for m in messages)
+    return problems
+
+
+def apply_permissions(application: Application, value: list[dict], report: LoadReport) -> None:
+    """The file's permissions become the application's: listed ones set, others removed."""
+    models = {m.name: m for m in application.data_models.all()}
+    existing = {(p.data_model.name, p.operation): p for p in Permission.objects.filter(
+        data_model__application=application).select_related("data_model")}
+    for doc in value:
+        wanted = {"access": doc["access"], "roles": doc.get("roles", []),
+                  "condition": doc.get("condition")}
+        current = existing.pop((doc["model"], doc["operation"]), None)
+        if current is None:
+            Permission.objects.create(data_model=models[doc["model"]],
+                                      operation=doc["operation"], **wanted)
+            report.created.append(f"permission {doc['model']} {doc['operation']}")
+        elif any(getattr(current, k) != v for k, v in wanted.items()):
+            for k, v in wanted.items():
+                setattr(current, k, v)
+            current.save()
+            report.changed.append(f"permission {doc['model']} {doc['operation']}")
+    for (model, operation), gone in existing.items():
+        gone.delete()
+        report.changed.append(f"permission {model} {operation} removed")
+
+
+PERMISSIONS = Section("permissions", export_permissions, check_permissions, apply_permissions)

@@ -142,3 +142,47 @@ class ServerKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (mk_{self.prefix}_…)"
+
+
+class Permission(models.Model):
+    """Who may do one operation on one model's records: anyone, any logged-in user, or users
+    with one of the listed roles; optionally only on records matching `condition` (a `where`
+    that may say "$currentUser"). No row: only server keys may."""
+
+    class Operation(models.TextChoices):
+        READ = "read"
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+
+    class Access(models.TextChoices):
+        PUBLIC = "public", "anyone"
+        AUTHENTICATED = "authenticated", "any logged-in user"
+        ROLES = "roles", "users with one of the roles"
+
+    data_model = models.ForeignKey(DataModel, on_delete=models.CASCADE,
+                                   related_name="permissions")
+    operation = models.CharField(max_length=10, choices=Operation.choices)
+    access = models.CharField(max_length=20, choices=Access.choices)
+    roles = models.JSONField(default=list, blank=True,
+                             help_text='Role names, for "users with one of the roles".')
+    condition = models.JSONField(
+        null=True, blank=True,
+        help_text='Only records matching this where, e.g. {"owner": {"id": {"eq": '
+                  '"$currentUser"}}}.')
+
+    class Meta:
+        ordering = ["data_model", "operation"]
+        constraints = [models.UniqueConstraint(fields=["data_model", "operation"],
+                                               name="permission_one_per_operation")]
+
+    def __str__(self) -> str:
+        return f"{self.data_model.name}: {self.operation} by {self.get_access_display()}"
+
+    def clean(self):
+        if self.access == self.Access.ROLES and not self.roles:
+            raise ValidationError({"roles": "List at least one role name."})
+        if not isinstance(self.roles, list) or not all(isinstance(r, str) for r in self.roles):
+            raise ValidationError({"roles": 'A list of role names: ["admin", "editor"].'})
+        if self.condition is not None and not isinstance(self.condition, dict):
+            raise ValidationError({"condition": "A where object, or nothing."})

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import connection
 
+from apps.identity.models import Permission
 from models_registry import changes
 from models_registry.models import Application
 
@@ -51,6 +52,10 @@ def create_schema() -> Names:
     tag_name = changes.add_property(tag, "name", "text")
     belongs = changes.add_relation(task, "project", project, "tasks")
     tagged = changes.add_relation(task, "tags", tag, "tasks", kind="has_and_belongs_to_many")
+    for data_model in (project, task, tag):  # anyone may, as the floor lets anyone
+        for operation in ("read", "create", "update"):
+            Permission.objects.create(data_model=data_model, operation=operation,
+                                      access="public")
     return Names(
         project=project.table_name, project_name=project_name.attname,
         task=task.table_name, task_name=task_name.attname, done=done.attname,

@@ -71,3 +71,11 @@ def pytest_report_header(config):
 def fast_password_hashing(settings):
     """Real hashing is slow on purpose; tests only need hashes to be hashes."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def everyone_may(data_model, operations=("read", "create", "update", "delete")) -> None:
+    """Grant anyone (no token) these operations on a model: new models are closed."""
+    from apps.identity.models import Permission
+
+    for operation in operations:
+        Permission.objects.create(data_model=data_model, operation=operation, access="public")

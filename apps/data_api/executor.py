@@ -30,11 +30,13 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.language import FragmentDefinitionNode
 
+from apps.identity.access import access_for
 from apps.identity.principals import ANONYMOUS, Principal
 from apps.identity.sessions import Refused
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
 
+from .calls import Call
 from .documents import DocumentCache
 from .errors import (
     ApiError,
@@ -120,22 +122,22 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
         check_limits(measured, application)
     except ApiError as error:
         return json.dumps({"errors": [error_entry(error)], "data": None})
+    call = Call(api, application, freshness, access_for(application, principal), fragments,
+                coerced)
     if operation.node.operation == OperationType.MUTATION:
         freshness.confirm()  # never write through a schema that changed meanwhile
         with statement_timeout(application.statement_timeout_ms):
-            return _run_mutations(api, application, fragments, coerced, top_level, principal,
-                                  request)
+            return _run_mutations(call, top_level, principal, request)
     with statement_timeout(application.statement_timeout_ms):
         if all(_plannable(nodes[0].name.value, api) for nodes in top_level.values()):
-            return _run_planned(api, application, freshness, fragments, coerced, top_level)
+            return _run_planned(call, top_level)
         node = operation.node
         if prepared.literals:  # graphql-core coerces declared variables only: use the text
             document = parse(text)
             node = get_operation_ast(document, operation_name)
-            fragments = {d.name.value: d for d in document.definitions
-                         if isinstance(d, FragmentDefinitionNode)}
-        return _run_with_graphql_core(api, application, freshness, document, node, fragments,
-                                      coerced)
+            call.fragments = {d.name.value: d for d in document.definitions
+                              if isinstance(d, FragmentDefinitionNode)}
+        return _run_with_graphql_core(call, document, node)
 
 
 def _plannable(name: str, api: ApiSchema) -> bool:
@@ -145,27 +147,34 @@ def _plannable(name: str, api: ApiSchema) -> bool:
     )
 
 
-def _run_planned(api, application, freshness, fragments, variables, top_level) -> str:
+def _run_planned(call: Call, top_level) -> str:
     members, errors = [], []
     for key, nodes in top_level.items():
         name = nodes[0].name.value
         if name == "__typename":
             members.append(json.dumps(key) + ':"Query"')
             continue
+        forbidden: list[list[str]] = []
         try:
-            value = field_json(api, application, freshness, fragments, variables, name, nodes)
+            value = field_json(call, name, nodes, forbidden)
         except StaleApplication:
             raise
         except Exception as error:  # one failing field leaves the others' data
-            freshness.confirm()  # the error may come from a schema changed meanwhile
+            call.freshness.confirm()  # the error may come from a schema changed meanwhile
             errors.append(_field_error(error, key, nodes))
             value = "null"
+        errors.extend(_forbidden_entry([key, *path]) for path in forbidden)
         members.append(json.dumps(key) + ":" + value)
     return _response(members, errors)
 
 
-def _run_mutations(api, application, fragments, variables, top_level, principal,
-                   request) -> str:
+def _forbidden_entry(path: list[str]) -> dict:
+    """A relation field left empty because the caller may not read its records."""
+    return {"message": f"You may not read the records of {path[-1]}; it is left empty.",
+            "path": path, "extensions": {"code": "FORBIDDEN"}}
+
+
+def _run_mutations(call: Call, top_level, principal, request) -> str:
     """Each top-level field in order, each in a transaction of its own. A failing field is
     null with its error; when its type is a non-null list, `data` is null and the fields after
     it do not run (GraphQL's rule for serial execution)."""
@@ -178,14 +187,12 @@ def _run_mutations(api, application, fragments, variables, top_level, principal,
         try:
             with transaction.atomic():
                 if is_identity_field(name):
-                    value = identity_json(api, application, principal, request, fragments,
-                                          variables, nodes)
+                    value = identity_json(call, principal, request, nodes)
                 else:
-                    value = Mutation(api, application, fragments, variables, nodes,
-                                     principal.actions).run()
+                    value = Mutation(call, nodes).run()
         except Exception as error:
             errors.append(_field_error(error, key, nodes))
-            if is_non_null_type(api.schema.mutation_type.fields[name].type):
+            if is_non_null_type(call.api.schema.mutation_type.fields[name].type):
                 return json.dumps({"errors": errors, "data": None})
             value = "null"
         members.append(json.dumps(key) + ":" + value)
@@ -234,19 +241,21 @@ def _integrity_error(error: IntegrityError) -> ApiError:
                             "related record gone meanwhile); nothing was changed.")
 
 
-def field_json(api: ApiSchema, application, freshness: Freshness, fragments, variables, name,
-               nodes) -> str:
+def field_json(call: Call, name: str, nodes, forbidden: list | None = None) -> str:
     """The JSON text of one top-level allX/oneX field: one statement (a second only to count
     when a page past the end came back empty). Its last column is the application's
-    fingerprint, checked before the rows are used."""
-    planner = Planner(api.built, api.schema, fragments, variables, application,
-                      freshness.column())
+    fingerprint, checked before the rows are used. The paths of relation fields left empty
+    because the caller may not read them are added to `forbidden`."""
+    planner = Planner(call.api.built, call.api.schema, call.fragments, call.variables,
+                      call.application, call.freshness.column(), call.access)
     plan = planner.plan(name, nodes)
+    if forbidden is not None:
+        forbidden.extend(planner.forbidden)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql.text, plan.sql.params)
         rows = cursor.fetchall()
         if rows:
-            freshness.check(rows[0][-1])
+            call.freshness.check(rows[0][-1])
         if plan.shape == "one":
             return rows[0][0] if rows else "null"
         if plan.shape == "count":
@@ -263,12 +272,11 @@ def field_json(api: ApiSchema, application, freshness: Freshness, fragments, var
     return result_set_json(plan, rows, count)
 
 
-def _run_with_graphql_core(api, application, freshness, document, operation, fragments,
-                           variables) -> str:
+def _run_with_graphql_core(call: Call, document, operation) -> str:
+    api, variables = call.api, call.variables
+
     def resolve_root(root, info, **args):
-        nodes = list(info.field_nodes)
-        return json.loads(field_json(api, application, freshness, fragments, variables,
-                                     info.field_name, nodes))
+        return json.loads(field_json(call, info.field_name, list(info.field_nodes)))
 
     def resolve_member(source, info, **args):
         if isinstance(source, dict):

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from apps.identity.access import Access
 from models_registry.runtime import RuntimeModels, RuntimeRecord
 
 from .errors import BadUserInput
@@ -26,10 +27,28 @@ def escape_like(value: str) -> str:
 
 
 class FilterCompiler:
-    def __init__(self, built: RuntimeModels, dialect: Dialect, aliases: Aliases):
+    def __init__(self, built: RuntimeModels, dialect: Dialect, aliases: Aliases,
+                 access: Access | None = None):
+        """`access`: the caller's permissions; filters through a relation see only the
+        related records he may read (None: unrestricted)."""
         self.built = built
         self.dialect = dialect
         self.aliases = aliases
+        self.access = access
+
+    def permitted(self, cls: type[RuntimeRecord], alias: str, operation: str = "read") -> Sql:
+        """The condition on records of `cls` that the caller may `operation` (FALSE when he
+        may none). Permission conditions are the builder's: compiled without permissions."""
+        if self.access is None or self.access.unrestricted:
+            return TRUE
+        model_id = cls._mortar.data_model.pk
+        if not self.access.allows(model_id, operation):
+            return FALSE
+        condition = self.access.condition(model_id, operation)
+        if condition is None:
+            return TRUE
+        trusted = FilterCompiler(self.built, self.dialect, self.aliases)
+        return trusted.condition(cls, alias, condition, path="permission")
 
     def condition(self, cls: type[RuntimeRecord], alias: str, where: dict | None,
                   path: str = "where") -> Sql:
@@ -57,7 +76,8 @@ class FilterCompiler:
                 end = ends[key]
                 target_cls = self.built.by_id[end.target.data_model.pk]
                 inner_alias, rows = related_rows(end, alias, self.aliases)
-                inner = self.condition(target_cls, inner_alias, value, place)
+                inner = (self.condition(target_cls, inner_alias, value, place) + " AND "
+                         + self.permitted(target_cls, inner_alias))
                 parts.append("EXISTS (SELECT 1 " + rows + " AND " + inner + ")")
             else:
                 parts.append(self._field(cls, alias, key, value or {}, place))

@@ -12,8 +12,8 @@ from graphql.execution.values import get_argument_values
 
 from apps.identity import sessions
 from apps.identity.principals import Principal
-from models_registry.models import Application
 
+from .calls import Call
 from .mutation_schema import IDENTITY_FIELDS
 
 
@@ -21,9 +21,10 @@ def is_identity_field(name: str) -> bool:
     return name in IDENTITY_FIELDS
 
 
-def identity_json(api, application: Application, principal: Principal,
-                  request: HttpRequest | None, fragments: dict, variables: dict,
+def identity_json(call: Call, principal: Principal, request: HttpRequest | None,
                   nodes: list) -> str:
+    api, application = call.api, call.application
+    fragments, variables = call.fragments, call.variables
     name = nodes[0].name.value
     field_def = api.schema.mutation_type.fields[name]
     args = get_argument_values(field_def, nodes[0], variables)

@@ -22,6 +22,7 @@ from graphql.execution.values import get_argument_values
 from models_registry.models import Relation
 
 from .bulk import insert_records
+from .calls import Call
 from .errors import BadUserInput, Forbidden, NotFound, ValidationFailed
 from .filters import FilterCompiler
 from .planner import Planner
@@ -42,15 +43,14 @@ def split_name(name: str, record_types: set[str]) -> tuple[str, str] | None:
 
 
 class Mutation:
-    def __init__(self, api, application, fragments: dict, variables: dict, nodes: list,
-                 actions_context: bool):
-        self.api = api
-        self.built = api.built
-        self.application = application
-        self.fragments = fragments
-        self.variables = variables
+    def __init__(self, call: Call, nodes: list):
+        self.api = call.api
+        self.built = call.api.built
+        self.application = call.application
+        self.fragments = call.fragments
+        self.variables = call.variables
+        self.access = call.access
         self.nodes = nodes
-        self.actions_context = actions_context
 
     def run(self) -> str:
         """The JSON text of the field's value."""
@@ -65,6 +65,7 @@ class Mutation:
     # -- the eight ---------------------------------------------------------------------------
 
     def _create(self, args: dict) -> str:
+        self._require("create")
         reader = self._reader(args)
         record = reader.read(args["input"], "", creating=True)
         self._checked(reader, [record])
@@ -72,6 +73,7 @@ class Mutation:
         return self._one(record.id)
 
     def _createMany(self, args: dict) -> str:
+        self._require("create")
         items = self._counted(args["input"])
         reader = self._reader(args)
         records = [reader.read(item, f"[{i}]", creating=True) for i, item in enumerate(items)]
@@ -80,19 +82,22 @@ class Mutation:
         return self._list([r.id for r in records])
 
     def _update(self, args: dict) -> str:
+        self._require("update")
         reader = self._reader(args)
         record = reader.read(args["input"], "", creating=False)
         record.id = args["id"]
-        if not self.cls.objects.filter(pk=record.id).exists():
-            raise NotFound(f"There is no {self.cls._mortar.name} with id {record.id}.",
-                           field="id")
+        if not self._matching({"id": {"eq": record.id}}, "update"):
+            raise NotFound(f"There is no {self.cls._mortar.name} with id {record.id}"
+                           + ("" if self.access.unrestricted else " that you may change")
+                           + ".", field="id")
         self._checked(reader, [record], updating=[record.id])
         self._update_rows([record.id], record)
         apply_many_changes(self.built, reader.ends, [record])
         return self._one(record.id)
 
     def _updateMany(self, args: dict) -> str:
-        ids = self._matching(args["where"])
+        self._require("update")
+        ids = self._matching(args["where"], "update")
         self._at_most(args, len(ids), "match where")
         reader = self._reader(args)
         template = reader.read(args["input"], "", creating=False)
@@ -122,18 +127,21 @@ class Mutation:
         return self._list(self._upsert_items(items, args, single=False))
 
     def _delete(self, args: dict) -> str:
+        self._require("delete")
         record_id = args["id"]
-        found = self._records_json([record_id])
+        found = self._records_json(self._matching({"id": {"eq": record_id}}, "delete"))
         if record_id not in found:
-            raise NotFound(f"There is no {self.cls._mortar.name} with id {record_id}.",
-                           field="id")
+            raise NotFound(f"There is no {self.cls._mortar.name} with id {record_id}"
+                           + ("" if self.access.unrestricted else " that you may delete")
+                           + ".", field="id")
         self._delete_rows([record_id])
         return found[record_id]
 
     def _deleteMany(self, args: dict) -> str:
+        self._require("delete")
         ids = list(dict.fromkeys(self._counted(args["input"]["ids"])))
         self._at_most(args, len(ids), "are listed")
-        found = self._records_json(ids)
+        found = self._records_json(self._matching({"id": {"in": ids}}, "delete"))
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"There is no {self.cls._mortar.name} with id "
@@ -151,7 +159,7 @@ class Mutation:
             raise BadUserInput(f"Unknown validation set {sorted(unknown)[0]!r}: use "
                                '["default"] or ["empty"].', field="validationSets")
         validate = "default" in sets
-        if not validate and not self.actions_context:
+        if not validate and not self.access.unrestricted:
             raise Forbidden('validationSets: ["empty"] is for action scripts (requests with a '
                             "server key).", field="validationSets")
         return InputReader(self.cls, self.built, self.application.slug, validate=validate)
@@ -178,11 +186,19 @@ class Mutation:
             reader.check_unique(records, updating)
         reader.problems.raise_any(f"{self.name} was refused")
 
-    def _matching(self, where: dict) -> list[int]:
+    def _require(self, operation: str) -> None:
+        if not self.access.allows(self.cls._mortar.data_model.pk, operation):
+            anonymous = self.access.principal.kind == "anonymous"
+            raise Forbidden(f"You may not {operation} {self.cls._mortar.name} records"
+                            + (": log in first." if anonymous else "."))
+
+    def _matching(self, where: dict, operation: str) -> list[int]:
+        """Ids of the records matching `where` that the caller may `operation`, in order."""
         aliases = Aliases()
         alias = aliases.next()
-        condition = FilterCompiler(self.built, dialect(), aliases).condition(self.cls, alias,
-                                                                             where)
+        filters = FilterCompiler(self.built, dialect(), aliases, self.access)
+        condition = (filters.condition(self.cls, alias, where) + " AND "
+                     + filters.permitted(self.cls, alias, operation))
         sql = (f"SELECT {alias}.id FROM {q(self.cls._meta.db_table)} {alias} WHERE " + condition
                + f" ORDER BY {alias}.id")
         with connection.cursor() as cursor:
@@ -197,6 +213,7 @@ class Mutation:
         for record, record_id in zip(records, ids, strict=True):
             record.id = record_id
         apply_many_changes(self.built, ends, records)
+        self._within_condition(ids, "create")
 
     def _number(self, records: list[RecordInput]) -> None:
         """Auto numbers: one more than the highest so far, in order (serialised per property
@@ -267,10 +284,26 @@ class Mutation:
                 creating.append(record)
         self._checked(reader, records)
         if creating:
+            self._require("create")
             self._insert(creating, reader.ends)
+        if updating:
+            self._require("update")
+            wanted = [record.id for record in updating]
+            if len(self._matching({"id": {"in": wanted}}, "update")) != len(set(wanted)):
+                raise Forbidden(f"Some of the {self.cls._mortar.name} records these items match "
+                                "are not yours to change; nothing was changed.")
         self._bulk_update(updating)
         apply_many_changes(self.built, reader.ends, updating)
         return [record.id for record in records]
+
+    def _within_condition(self, ids: list[int], operation: str) -> None:
+        """New records must be ones the caller's condition allows (checked after the insert,
+        inside the transaction: a refusal writes nothing)."""
+        if self.access.condition(self.cls._mortar.data_model.pk, operation) is None:
+            return
+        if len(self._matching({"id": {"in": ids}}, operation)) != len(ids):
+            raise Forbidden(f"You may {operation} only {self.cls._mortar.name} records that "
+                            "meet your permission's condition; nothing was written.")
 
     def _bulk_update(self, records: list[RecordInput]) -> None:
         """Records with the same fields changed: one UPDATE for all of them."""
@@ -313,8 +346,10 @@ class Mutation:
     def _records_json(self, ids: list[int]) -> dict[int, str]:
         if not ids:
             return {}
+        # The records the mutation wrote come back whole; relations in the selection only
+        # show records the caller may read.
         planner = Planner(self.built, self.api.schema, self.fragments, self.variables,
-                          self.application)
+                          self.application, access=self.access)
         sql = planner.records_by_id(self.cls, self.nodes, ids)
         with connection.cursor() as cursor:
             cursor.execute(sql.text, sql.params)

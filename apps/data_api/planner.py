@@ -18,11 +18,12 @@ from graphql.execution.collect_fields import collect_sub_fields
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
+from apps.identity.access import Access
 from models_registry.kinds import KINDS
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, RuntimeRecord
 
-from .errors import BadUserInput
+from .errors import BadUserInput, Forbidden
 from .filters import SYSTEM_COLUMNS, FilterCompiler
 from .joins import related_rows
 from .schema import readable_properties, relation_ends
@@ -43,8 +44,10 @@ class TopLevelPlan:
 
 class Planner:
     def __init__(self, built: RuntimeModels, schema: GraphQLSchema, fragments: dict,
-                 variables: dict, application: Application, extra_column: Sql | None = None):
-        """`extra_column` is selected last in every top-level statement (the freshness check)."""
+                 variables: dict, application: Application, extra_column: Sql | None = None,
+                 access: Access | None = None):
+        """`extra_column` is selected last in every top-level statement (the freshness check).
+        `access`: the caller's permissions, applied in the SQL (None: unrestricted)."""
         self.built = built
         self.schema = schema
         self.fragments = fragments
@@ -53,8 +56,11 @@ class Planner:
         self.extra = Sql("") if extra_column is None else ", " + extra_column
         self.dialect = dialect()
         self.aliases = Aliases()
-        self.filters = FilterCompiler(built, self.dialect, self.aliases)
+        self.filters = FilterCompiler(built, self.dialect, self.aliases, access)
+        self.access = access
         self.media_url = default_storage.url("")
+        self.path: list[str] = []  # response keys from the top-level field to where we are
+        self.forbidden: list[list[str]] = []  # paths of relation fields left empty
 
     # -- top level -------------------------------------------------------------------------
 
@@ -68,9 +74,11 @@ class Planner:
         return self._plan_all(cls, args, nodes, get_named_type(field_def.type))
 
     def _plan_one(self, cls, args: dict, nodes: list[FieldNode]) -> TopLevelPlan:
+        self._require_read(cls)
         alias = self.aliases.next()
         record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
-        where = self.filters.condition(cls, alias, args.get("where"))
+        where = (self.filters.condition(cls, alias, args.get("where")) + " AND "
+                 + self.filters.permitted(cls, alias))
         sql = ("SELECT " + self.dialect.as_text(record) + self.extra
                + f" FROM {q(self._table(cls))} {alias}"
                + " WHERE " + where + f" ORDER BY {alias}.id LIMIT 1")
@@ -88,20 +96,25 @@ class Planner:
         limit, offset = self.page(args)
         table = q(self._table(cls))
         count_alias = self.aliases.next()
-        count_where = self.filters.condition(cls, count_alias, args.get("where"))
+        self._require_read(cls)
+        count_where = (self.filters.condition(cls, count_alias, args.get("where")) + " AND "
+                       + self.filters.permitted(cls, count_alias))
         count_sql = f"SELECT count(*) FROM {table} {count_alias} WHERE " + count_where
         if not results_nodes:
             return TopLevelPlan("count", "SELECT (" + count_sql + ")" + self.extra, keys,
                                 result_set.name)
         alias = self.aliases.next()
+        self.path.append(next(key for key, name in keys if name == "results"))
         record = self.record_json(cls, alias, self._sub_fields(cls, results_nodes))
+        self.path.pop()
         columns = self.dialect.as_text(record)
         wants_count = any(name == "totalCount" for _, name in keys)
         if wants_count:
             columns = columns + ", (" + count_sql + ")"
         columns = columns + self.extra
         sql = ("SELECT " + columns + f" FROM {table} {alias} WHERE "
-               + self.filters.condition(cls, alias, args.get("where"))
+               + self.filters.condition(cls, alias, args.get("where")) + " AND "
+               + self.filters.permitted(cls, alias)
                + " ORDER BY " + self.order_by(cls, alias, args.get("sort"))
                + Sql(" LIMIT %s OFFSET %s", [limit, offset]))
         return TopLevelPlan("all", sql, keys, result_set.name, offset,
@@ -114,6 +127,12 @@ class Planner:
         return (f"SELECT {alias}.id, " + self.dialect.as_text(record)
                 + f" FROM {q(self._table(cls))} {alias} WHERE {alias}.id IN ("
                 + self.dialect.id_list(ids) + ")")
+
+    def _require_read(self, cls) -> None:
+        if self.access is not None and not self.access.allows(cls._mortar.data_model.pk, "read"):
+            raise Forbidden(f"You may not read {cls._mortar.name} records"
+                            + (": log in first." if self.access.principal.kind == "anonymous"
+                               else "."))
 
     # -- records ---------------------------------------------------------------------------
 
@@ -142,7 +161,9 @@ class Planner:
             elif name in properties:
                 value = self.property_json(properties[name], alias, nodes)
             else:
+                self.path.append(key)
                 value = self.relation_json(ends[name], alias, object_type.fields[name], nodes)
+                self.path.pop()
             pairs.append((key, value))
         return self.dialect.json_object(pairs)
 
@@ -181,8 +202,13 @@ class Planner:
 
     def relation_json(self, end, alias: str, field_def, nodes: list[FieldNode]) -> Sql:
         target = self.built.by_id[end.target.data_model.pk]
+        if self.access is not None and not self.access.allows(target._mortar.data_model.pk,
+                                                              "read"):
+            self.forbidden.append(list(self.path))  # empty, with a FORBIDDEN at this path
+            return self.dialect.empty_list() if end.many else Sql("NULL")
         inner, rows = related_rows(end, alias, self.aliases)
         record = self.record_json(target, inner, self._sub_fields(target, nodes))
+        rows = rows + " AND " + self.filters.permitted(target, inner)
         if not end.many:
             return self.dialect.nested("(SELECT " + record + " " + rows + ")")
         args = get_argument_values(field_def, nodes[0], self.variables)

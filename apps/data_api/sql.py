@@ -91,6 +91,10 @@ class Dialect(abc.ABC):
         return value
 
     @abc.abstractmethod
+    def empty_list(self) -> Sql:
+        """An empty JSON array, to place inside a JSON object."""
+
+    @abc.abstractmethod
     def id_list(self, ids: list[int]) -> Sql:
         """A subquery of these ids, bound as one parameter however many there are."""
 
@@ -125,6 +129,9 @@ class Postgres(Dialect):
 
     def id_list(self, ids):
         return Sql("SELECT unnest(CAST(%s AS bigint[]))", [list(ids)])
+
+    def empty_list(self):
+        return Sql("'[]'::json")
 
     def insert_rows(self, table, columns, values):
         names = ", ".join(name for name, _ in columns)
@@ -168,6 +175,9 @@ class Postgres(Dialect):
 class Sqlite(Dialect):
     def id_list(self, ids):
         return Sql("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
+
+    def empty_list(self):
+        return Sql("json('[]')")
 
     def insert_rows(self, table, columns, values):
         names = ", ".join(name for name, _ in columns)

@@ -8,6 +8,8 @@ from django.test import Client
 
 from models_registry import changes
 
+from ..conftest import everyone_may
+
 ALL = ("id text richText integer decimal price boolean date datetime time email url phone "
        "enum json number")
 
@@ -22,6 +24,7 @@ def api(make_app, make_model):
     changes.add_property(thing, "decimal", "decimal", decimal_places=4)
     changes.add_property(thing, "price", "price")
     changes.add_property(thing, "enum", "enum", enum_values=["a", "b"])
+    everyone_may(thing)
     client = Client(HTTP_HOST="localhost")
 
     def call(query: str, variables: dict) -> dict:

@@ -12,6 +12,8 @@ from models_registry import changes
 from models_registry.models import DataModel
 from models_registry.runtime import runtime_models
 
+from ..conftest import everyone_may
+
 CREATE = "mutation($input: TaskInput!) { createTask(input: $input) { id } }"
 CREATE_MANY = "mutation($input: [TaskInput!]!) { createManyTask(input: $input) { id } }"
 UPDATE = "mutation($id: Int!, $input: TaskInput!) { updateTask(id: $id, input: $input) { id } }"
@@ -231,7 +233,7 @@ def test_url_and_phone_formats(make_app, make_model, field, value):
     from django.test import Client
 
     app = make_app("formats")
-    make_model(app, "Contact", url="url", phone="phone")
+    everyone_may(make_model(app, "Contact", url="url", phone="phone"))
     client = Client(HTTP_HOST="localhost")
     body = client.post("/api/formats/graphql", json.dumps({
         "query": "mutation($input: ContactInput!) { createContact(input: $input) { id } }",

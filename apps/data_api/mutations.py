@@ -185,6 +185,25 @@ class Mutation:
         if reader.validate:
             reader.check_unique(records, updating)
         reader.problems.raise_any(f"{self.name} was refused")
+        self._check_children(reader, records)
+
+    def _check_children(self, reader: InputReader, records: list[RecordInput]) -> None:
+        """Has-many operations change the children's reference: the caller must be allowed
+        to update those children (and each of them)."""
+        for name, end in reader.ends.items():
+            if not end.many or end.relation.kind != Relation.Kind.BELONGS_TO:
+                continue
+            ids = {i for r in records for ids in r.many.get(name, {}).values() for i in ids}
+            if not any(name in r.many for r in records) or self.access.unrestricted:
+                continue
+            child = self.built.by_id[end.target.data_model.pk]
+            if not self.access.allows(end.target.data_model.pk, "update"):
+                raise Forbidden(f"{name}: you may not change {child._mortar.name} records, "
+                                "which this relation operation would.", field=name)
+            if ids and len(self._matching({"id": {"in": sorted(ids)}}, "update", child)) != len(
+                    ids):
+                raise Forbidden(f"{name}: some of these {child._mortar.name} records are not "
+                                "yours to change; nothing was changed.", field=name)
 
     def _require(self, operation: str) -> None:
         if not self.access.allows(self.cls._mortar.data_model.pk, operation):
@@ -192,14 +211,16 @@ class Mutation:
             raise Forbidden(f"You may not {operation} {self.cls._mortar.name} records"
                             + (": log in first." if anonymous else "."))
 
-    def _matching(self, where: dict, operation: str) -> list[int]:
-        """Ids of the records matching `where` that the caller may `operation`, in order."""
+    def _matching(self, where: dict, operation: str, cls=None) -> list[int]:
+        """Ids of the records (of `cls`, this mutation's model by default) matching `where`
+        that the caller may `operation`, in order."""
+        cls = cls or self.cls
         aliases = Aliases()
         alias = aliases.next()
         filters = FilterCompiler(self.built, dialect(), aliases, self.access)
-        condition = (filters.condition(self.cls, alias, where) + " AND "
-                     + filters.permitted(self.cls, alias, operation))
-        sql = (f"SELECT {alias}.id FROM {q(self.cls._meta.db_table)} {alias} WHERE " + condition
+        condition = (filters.condition(cls, alias, where) + " AND "
+                     + filters.permitted(cls, alias, operation))
+        sql = (f"SELECT {alias}.id FROM {q(cls._meta.db_table)} {alias} WHERE " + condition
                + f" ORDER BY {alias}.id")
         with connection.cursor() as cursor:
             cursor.execute(sql.text, sql.params)

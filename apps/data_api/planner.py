@@ -266,6 +266,8 @@ class Planner:
                 target = self.built.by_id[end.target.data_model.pk]
                 for field_name, direction in fields.items():
                     inner, rows = related_rows(end, alias, self.aliases)
+                    # only readable related records give their values to the order
+                    rows = rows + " AND " + self.filters.permitted(target, inner)
                     value = "(SELECT " + self._column(target, inner, field_name) + " " + rows + ")"
                     parts.append(self._direction(value, direction or "ASC"))
         parts.append(Sql(f"{alias}.id ASC"))

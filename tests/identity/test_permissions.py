@@ -112,6 +112,12 @@ UPDATE_BETTY = 'mutation { updateWebUser(id: 1, input: { lastName: "Changed" }) 
 UPDATE_ALL_USERS = ('mutation { updateManyWebUser(where: {}, input: { lastName: "Same" }) '
                     "{ id } }")
 CREATE_ROLE = 'mutation { createRole(input: { name: "new" }) { id } }'
+CREATE_PROJECTS = ('mutation { createManyProject(input: [{ name: "A" }, { name: "B" }]) '
+                   "{ id } }")
+UPSERT_PROJECT = ('mutation { upsertProject(input: { name: "Website" }, uniqueBy: [name]) '
+                  "{ id } }")
+DELETE_PROJECTS = "mutation { deleteManyProject(input: { ids: [2, 3] }) { id } }"
+MOVE_TASK = "mutation { updateProject(id: 1, input: { tasks: { _add: [{ id: 4 }] } }) { id } }"
 
 WRITES = [
     # (mutation, {principal: expected outcome: "ok", an error code, or the ids changed})
@@ -126,15 +132,27 @@ WRITES = [
                         "server": [1, 2, 3, 4, 5]}),
     (CREATE_ROLE, {"anonymous": FORBIDDEN, "member": FORBIDDEN, "admin": FORBIDDEN,
                    "server": "ok"}),
+    (CREATE_PROJECTS, {"anonymous": FORBIDDEN, "member": FORBIDDEN, "admin": [4, 5],
+                       "server": [4, 5]}),
+    (UPSERT_PROJECT, {"anonymous": FORBIDDEN, "member": "ok", "admin": "ok", "server": "ok"}),
+    (DELETE_PROJECTS, {"anonymous": FORBIDDEN, "member": FORBIDDEN, "admin": [2, 3],
+                       "server": [2, 3]}),
+    # moving a task changes the task: Task grants nothing, so only server keys may
+    (MOVE_TASK, {"anonymous": FORBIDDEN, "member": FORBIDDEN, "admin": FORBIDDEN,
+                 "server": "ok"}),
 ]
+
+
+STATE = ("{ allProject { results { id name } } allWebUser { results { id lastName } } "
+         "allRole { totalCount } allTask(where: { id: { eq: 4 } }) { results { project { id } } "
+         "} }")
 
 
 @pytest.mark.parametrize("who", ALL_PRINCIPALS)
 @pytest.mark.parametrize("mutation, expected", WRITES, ids=[m[11:40] for m, _ in WRITES])
 def test_writes(caller, tokens, who, mutation, expected):
     server = tokens["server"]
-    before, _ = answer(caller, server, "{ allProject { results { id name } } allWebUser { "
-                                       "results { id lastName } } allRole { totalCount } }")
+    before, _ = answer(caller, server, STATE)
     data, errors = answer(caller, tokens[who], mutation)
     outcome = expected[who]
     if isinstance(outcome, list):
@@ -143,8 +161,7 @@ def test_writes(caller, tokens, who, mutation, expected):
         assert errors == [] and next(iter(data.values())) is not None
     else:
         assert [code for code, _ in errors] == [outcome]
-        after, _ = answer(caller, server, "{ allProject { results { id name } } allWebUser { "
-                                          "results { id lastName } } allRole { totalCount } }")
+        after, _ = answer(caller, server, STATE)
         assert after == before  # a refusal changes nothing
 
 

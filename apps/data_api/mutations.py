@@ -193,9 +193,10 @@ class Mutation:
         for name, end in reader.ends.items():
             if not end.many or end.relation.kind != Relation.Kind.BELONGS_TO:
                 continue
-            ids = {i for r in records for ids in r.many.get(name, {}).values() for i in ids}
             if not any(name in r.many for r in records) or self.access.unrestricted:
                 continue
+            ids = {child_id for record in records
+                   for listed in record.many.get(name, {}).values() for child_id in listed}
             child = self.built.by_id[end.target.data_model.pk]
             if not self.access.allows(end.target.data_model.pk, "update"):
                 raise Forbidden(f"{name}: you may not change {child._mortar.name} records, "

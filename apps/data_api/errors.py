@@ -3,11 +3,13 @@ that decides what of an exception reaches a response."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from graphql import GraphQLError
 
 log = logging.getLogger(__name__)
@@ -87,11 +89,18 @@ def _innermost(error: GraphQLError) -> BaseException | None:
     return original
 
 
+def error_response(status: int, message: str, code: str,
+                   content_type: str = "application/json") -> HttpResponse:
+    """An HTTP response whose body is one GraphQL-shaped error (for refusals before any
+    GraphQL work: unknown application, wrong method, body too large)."""
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return HttpResponse(body, status=status, content_type=content_type)
+
+
 def error_entry(error: BaseException, path: list | None = None, locations=None) -> dict:
     """One entry of a response's `errors`: message, locations, path and `extensions.code`."""
-    original = error.original_error if isinstance(error, GraphQLError) else None
-    while isinstance(original, GraphQLError):  # variables' errors wrap the scalar's error
-        original = original.original_error
+    # variables' errors wrap the scalar's error
+    original = _innermost(error) if isinstance(error, GraphQLError) else None
     if isinstance(original, ApiError):
         error = original
     entry: dict[str, Any] = {}

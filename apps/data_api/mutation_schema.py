@@ -25,7 +25,7 @@ from graphql import (
 
 from models_registry.runtime import ModelSpec
 
-from .scalars import JSON, Date, DateTime, Decimal, Time
+from .scalars import JSON, Date, DateTime, Decimal, Time, list_of
 
 # kind -> the input type of its values (auto numbers are the database's to assign: absent)
 WRITE_TYPES = {
@@ -81,9 +81,9 @@ def input_type(spec: ModelSpec, ends: dict) -> GraphQLInputObjectType:
 
 def mutation_fields(spec: ModelSpec, mine: dict) -> dict:
     """The eight mutations of one model; `mine` holds its object and filter types."""
-    name, record, many = spec.name, mine["object"], _list_of(mine["object"])
+    name, record, many = spec.name, mine["object"], list_of(mine["object"])
     one_input = GraphQLArgument(GraphQLNonNull(mine["input"]))
-    many_input = GraphQLArgument(_list_of(mine["input"]))
+    many_input = GraphQLArgument(list_of(mine["input"]))
     unique_by = GraphQLArgument(GraphQLList(GraphQLNonNull(mine["field"])))
     record_id = GraphQLArgument(GraphQLNonNull(GraphQLInt))
     return {
@@ -125,9 +125,6 @@ def unique_by_enum(spec: ModelSpec) -> GraphQLEnumType:
     names = ["id"] + [n for n, p in spec.properties.items() if p.kind in UNIQUE_BY_KINDS]
     return GraphQLEnumType(f"{spec.name}Field", {n: GraphQLEnumValue(n) for n in names})
 
-
-def _list_of(item):
-    return GraphQLNonNull(GraphQLList(GraphQLNonNull(item)))
 
 
 # -- identity: logging in and out ---------------------------------------------------------------

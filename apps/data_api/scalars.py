@@ -85,6 +85,11 @@ ORDER_OPERATORS = ("gt", "gteq", "lt", "lteq", "gte", "lte")
 TEXT_OPERATORS = ("matches", "does_not_match", "starts_with", "ends_with", "regex")
 
 
+def list_of(item):
+    """[item!]!"""
+    return GraphQLNonNull(GraphQLList(GraphQLNonNull(item)))
+
+
 def _filter(name: str, scalar, operators: tuple[str, ...]) -> GraphQLInputObjectType:
     fields = {}
     for op in operators:

@@ -35,6 +35,7 @@ from .scalars import (
     DateTimeFilter,
     IntFilter,
     SortOrder,
+    list_of,
 )
 
 SYSTEM_FIELDS = {"id": (GraphQLInt, IntFilter), "createdAt": (DateTime, DateTimeFilter),
@@ -88,7 +89,7 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
         types[spec.name]["result_set"] = GraphQLObjectType(
             f"{spec.name}ResultSet",
             lambda spec=spec: {
-                "results": GraphQLField(_list_of(types[spec.name]["object"])),
+                "results": GraphQLField(list_of(types[spec.name]["object"])),
                 "totalCount": GraphQLField(GraphQLNonNull(GraphQLInt)),
             },
         )
@@ -112,9 +113,6 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
     return GraphQLSchema(query=GraphQLObjectType("Query", query),
                          mutation=GraphQLObjectType("Mutation", mutation))
 
-
-def _list_of(item):
-    return GraphQLNonNull(GraphQLList(GraphQLNonNull(item)))
 
 
 def _sort_args(mine: dict) -> dict:
@@ -176,7 +174,7 @@ def _object_type(spec: ModelSpec, built: RuntimeModels, types: dict) -> GraphQLO
             target = types[end.target.name]
             if end.many:
                 found[name] = GraphQLField(
-                    _list_of(target["object"]),
+                    list_of(target["object"]),
                     args={"where": GraphQLArgument(target["filter"]), **_sort_args(target),
                           **PAGE_ARGUMENTS},
                 )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from models_registry.files import store_file
 from models_registry.models import Application
 
+from .errors import error_response
 from .freshness import Freshness
 
 SALT = "mortar.files"
@@ -38,31 +39,28 @@ def read_reference(slug: str, reference: str) -> dict:
     return payload["file"]
 
 
-def _error(status: int, message: str, code: str) -> JsonResponse:
-    return JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
-                        status=status)
-
-
 @csrf_exempt
-def upload(request: HttpRequest, slug: str) -> JsonResponse:
+def upload(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
-        response = _error(405, "Upload with POST, as multipart/form-data with a field named "
-                               "file.", "BAD_USER_INPUT")
+        response = error_response(
+            405, "Upload with POST, as multipart/form-data with a field named file.",
+            "BAD_USER_INPUT")
         response["Allow"] = "POST"
         return response
     try:
         Freshness.reread(slug)
     except Application.DoesNotExist:
-        return _error(404, f"There is no application {slug!r}.", "NOT_FOUND")
+        return error_response(404, f"There is no application {slug!r}.", "NOT_FOUND")
     limit = settings.MORTAR_MAX_UPLOAD_BYTES
     if int(request.headers.get("Content-Length") or 0) > limit + 64 * 1024:  # + form overhead
-        return _error(413, f"Files may be at most {limit} bytes.", "BAD_USER_INPUT")
+        return error_response(413, f"Files may be at most {limit} bytes.", "BAD_USER_INPUT")
     uploaded = request.FILES.get("file")
     if uploaded is None:
-        return _error(400, "No file: send multipart/form-data with the file in a field named "
-                           "file (curl -F file=@photo.png ...).", "BAD_USER_INPUT")
+        return error_response(
+            400, "No file: send multipart/form-data with the file in a field named file "
+                 "(curl -F file=@photo.png ...).", "BAD_USER_INPUT")
     if uploaded.size > limit:
-        return _error(413, f"Files may be at most {limit} bytes.", "BAD_USER_INPUT")
+        return error_response(413, f"Files may be at most {limit} bytes.", "BAD_USER_INPUT")
     stored = store_file(uploaded.name, uploaded, uploaded.content_type)
     return JsonResponse({"reference": make_reference(slug, stored), "name": stored["name"],
                          "size": stored["size"], "contentType": stored["contentType"]},

@@ -12,16 +12,11 @@ from graphene_django.views import GraphQLView
 from apps.identity.principals import Unauthenticated, authenticate
 from models_registry.models import Application
 
-from .errors import RequestError
+from .errors import RequestError, error_response
 from .executor import run_query
 from .freshness import Freshness, StaleApplication
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
-def _error_response(status: int, message: str, code: str, content_type: str) -> HttpResponse:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return HttpResponse(body, status=status, content_type=content_type)
 
 
 def _response_type(request: HttpRequest) -> str:
@@ -33,7 +28,7 @@ def _response_type(request: HttpRequest) -> str:
 def graphql(request: HttpRequest, slug: str) -> HttpResponse:
     content_type = _response_type(request)
     if request.method not in ("GET", "POST"):
-        response = _error_response(405, "Use POST (or GET for queries).", "BAD_USER_INPUT",
+        response = error_response(405, "Use POST (or GET for queries).", "BAD_USER_INPUT",
                                    content_type)
         response["Allow"] = "GET, POST"
         return response
@@ -46,7 +41,7 @@ def graphql(request: HttpRequest, slug: str) -> HttpResponse:
             application, freshness = Freshness.reread(slug)
             response = _respond(request, application, freshness, content_type)
     except Application.DoesNotExist:
-        return _error_response(404, f"There is no application {slug!r}.", "NOT_FOUND",
+        return error_response(404, f"There is no application {slug!r}.", "NOT_FOUND",
                                content_type)
     request.mortar_application = application  # for the CORS check on the way out
     return response
@@ -59,17 +54,17 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
             return graphiql(request)
     length = int(request.headers.get("Content-Length") or 0)
     if length > application.max_body_bytes:
-        return _error_response(
+        return error_response(
             413, f"The request body is over {application.max_body_bytes} bytes.",
             "BAD_USER_INPUT", content_type)
     try:
         query, variables, operation_name = _request_params(request)
     except ValueError as error:
-        return _error_response(400, str(error), "BAD_USER_INPUT", content_type)
+        return error_response(400, str(error), "BAD_USER_INPUT", content_type)
     try:
         principal = authenticate(application, request.headers.get("Authorization"))
     except Unauthenticated as error:
-        response = _error_response(401, str(error), "UNAUTHENTICATED", content_type)
+        response = error_response(401, str(error), "UNAUTHENTICATED", content_type)
         response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return response
     try:

@@ -41,6 +41,13 @@ class Application(models.Model):
     max_mutation_items = models.PositiveIntegerField(
         default=1000, help_text="Items one createMany/upsertMany/deleteMany may carry."
     )
+    # Requests the data API admits per bucket (DESIGN.md "Rate limiting"); sandboxes get half.
+    rate_limit_minute = models.PositiveIntegerField(
+        default=200, help_text="Requests per minute, taken first.")
+    rate_limit_hour = models.PositiveIntegerField(
+        default=2600, help_text="Requests per hour, taken when the minute's are used up.")
+    rate_limit_day = models.PositiveIntegerField(
+        default=1150, help_text="Requests per day, taken when the hour's are used up too.")
     introspection_enabled = models.BooleanField(default=True)
     playground_enabled = models.BooleanField(
         default=False, help_text="Serve GraphiQL to browsers at the API URL."

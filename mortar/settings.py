@@ -37,11 +37,14 @@ INSTALLED_APPS = [
     "models_registry",
     "apps.data_api",
     "apps.identity",
+    "apps.ratelimit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # after CORS (a 429 still carries its headers), before everything that works for a request
+    "apps.ratelimit.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's static files, also in gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,6 +147,24 @@ MORTAR_FILE_REFERENCE_SECONDS = 24 * 3600
 # Failed logins allowed per client IP and per username (django-ratelimit's rate syntax).
 MORTAR_LOGIN_FAILURES = os.environ.get("MORTAR_LOGIN_FAILURES", "10/5m")
 RATELIMIT_IP_META_KEY = os.environ.get("MORTAR_CLIENT_IP_HEADER") or "REMOTE_ADDR"
+
+# Rate limiting of the data API (apps/ratelimit): where buckets live, how long their periods
+# are, and what happens when Redis cannot answer within MORTAR_RATELIMIT_TIMEOUT seconds:
+# "open" serves (and logs), "closed" answers 503.
+MORTAR_RATELIMIT_BACKEND = os.environ.get("MORTAR_RATELIMIT_BACKEND") or (
+    "apps.ratelimit.backends.redis.RedisBackend" if REDIS_URL
+    else "apps.ratelimit.backends.local.LocalBackend"
+)
+MORTAR_RATELIMIT_REDIS_URL = os.environ.get("MORTAR_RATELIMIT_REDIS_URL") or REDIS_URL
+MORTAR_RATELIMIT_PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
+MORTAR_RATELIMIT_FAIL = os.environ.get("MORTAR_RATELIMIT_FAIL", "open")
+if MORTAR_RATELIMIT_FAIL not in ("open", "closed"):
+    raise RuntimeError('MORTAR_RATELIMIT_FAIL must be "open" or "closed".')
+MORTAR_RATELIMIT_TIMEOUT = float(os.environ.get("MORTAR_RATELIMIT_TIMEOUT", "0.2"))
+# After Redis failed, this many seconds pass before it is asked again (the fail rule serves).
+MORTAR_RATELIMIT_RETRY_SECONDS = 1.0
+# Bearer token for /ops/ratelimits and /metrics besides a staff session (unset: staff only).
+MORTAR_OPS_TOKEN = os.environ.get("MORTAR_OPS_TOKEN") or None
 
 LOGGING = {
     "version": 1,

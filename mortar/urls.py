@@ -10,6 +10,7 @@ from . import health
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("apps.data_api.urls")),
+    path("", include("apps.ratelimit.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

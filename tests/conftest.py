@@ -79,3 +79,28 @@ def everyone_may(data_model, operations=("read", "create", "update", "delete")) 
 
     for operation in operations:
         Permission.objects.create(data_model=data_model, operation=operation, access="public")
+
+
+
+def _empty_rate_limit_state() -> None:
+    import redis
+    from django.conf import settings
+
+    from apps.ratelimit.backends import forget_backends
+
+    forget_backends()  # local buckets go with their backend instance
+    if settings.REDIS_URL:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter("mortar:rl:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def full_buckets():
+    """Every test starts with full rate-limit buckets: application ids come back after a
+    rollback (SQLite), and the suite makes more requests than a day's bucket holds."""
+    _empty_rate_limit_state()
+    yield
+    _empty_rate_limit_state()

@@ -1,0 +1,100 @@
+"""Every request to an application's API (/api/<slug>/...) takes a token before any work is
+done for it; the answer carries the bucket's headers, and is 429 when all three are empty."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+
+from models_registry.models import Application
+from models_registry.runtime import read_application, remembered_application
+
+from . import headers, metrics
+from .backends import BackendUnavailable, backend
+from .policy import buckets_of
+
+log = logging.getLogger(__name__)
+API_PATH = re.compile(r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/")
+WARN_EVERY_SECONDS = 60.0
+
+
+class RateLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        match = API_PATH.match(request.path_info)
+        if match is None:
+            return self.get_response(request)
+        started = time.perf_counter()
+        slug = match["slug"]
+        application = _application(slug, fresh=False)
+        if application is None:  # no such application: the view says so, nothing to count
+            return self.get_response(request)
+        response = self._limited(request, slug, application)
+        metrics.observe_request(slug, response.status_code, time.perf_counter() - started)
+        return response
+
+    def _limited(self, request: HttpRequest, slug: str, application) -> HttpResponse:
+        try:
+            decision = backend().take(application.pk, buckets_of(application))
+            if not decision.admitted:
+                # The limits this process remembers may be old (raised in the admin since):
+                # a refusal is confirmed against the application row as it is now.
+                current = _application(slug, fresh=True)
+                if current is not None and buckets_of(current) != buckets_of(application):
+                    application = current
+                    decision = backend().take(application.pk, buckets_of(application))
+        except BackendUnavailable as error:
+            return self._backend_down(request, application, error)
+        request.mortar_application = application  # for the CORS check on the way out
+        if decision.admitted:
+            response = self.get_response(request)
+        else:
+            metrics.REFUSED.labels(application.slug).inc()
+            response = headers.refused(request, decision)
+        headers.add_headers(response, decision)
+        return response
+
+    def _backend_down(self, request: HttpRequest, application, error) -> HttpResponse:
+        closed = settings.MORTAR_RATELIMIT_FAIL == "closed"
+        metrics.BACKEND_ERRORS.labels("refused" if closed else "served").inc()
+        _warn(f"Rate limiting could not reach its backend ({error}); requests are "
+              f"{'refused (MORTAR_RATELIMIT_FAIL=closed)' if closed else 'served uncounted'}.")
+        if closed:
+            request.mortar_application = application
+            return headers.unavailable(
+                request, max(1, math.ceil(settings.MORTAR_RATELIMIT_RETRY_SECONDS)))
+        return self.get_response(request)
+
+
+def _application(slug: str, fresh: bool) -> Application | None:
+    """The application as this process remembers it (no query), or as it is now."""
+    remembered = None if fresh else remembered_application(slug)
+    if remembered is not None:
+        return remembered[0]
+    try:
+        return read_application(slug)[0]
+    except (Application.DoesNotExist, DatabaseError):
+        return None
+
+
+_last_warning = [0.0]
+_warning_lock = threading.Lock()
+
+
+def _warn(message: str) -> None:
+    """Log at most once a minute per process: a Redis outage must not flood the log."""
+    with _warning_lock:
+        now = time.monotonic()
+        if now - _last_warning[0] < WARN_EVERY_SECONDS and _last_warning[0]:
+            return
+        _last_warning[0] = now
+    log.warning(message)

@@ -1,0 +1,68 @@
+"""Ops views: /ops/ratelimits (bucket levels as JSON) and /metrics (Prometheus). Both are for
+staff sessions or the ops token (`Authorization: Bearer <MORTAR_OPS_TOKEN>`)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from models_registry.models import Application
+
+from . import metrics
+from .backends import BackendUnavailable, backend
+from .status import bucket_levels
+
+
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """None when the caller may see ops data; else 401 (who are you?) or 403 (not staff)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_active and user.is_staff:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and _is_ops_token(token.strip()):
+        return None
+    if user is not None and user.is_authenticated and not token:
+        return JsonResponse({"error": "Ops data is for staff users; ask an admin to mark "
+                                      "your user as staff."}, status=403)
+    response = JsonResponse({"error": "Log in to the admin as a staff user, or send "
+                                      "Authorization: Bearer <MORTAR_OPS_TOKEN>."}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="mortar-ops"'
+    return response
+
+
+def _is_ops_token(token: str) -> bool:
+    expected = settings.MORTAR_OPS_TOKEN
+    if not expected or not token:
+        return False
+    # digests have one length, so the comparison takes the same time whatever was sent
+    return hmac.compare_digest(hashlib.sha256(token.encode()).digest(),
+                               hashlib.sha256(expected.encode()).digest())
+
+
+@require_GET
+def ratelimits(request: HttpRequest) -> HttpResponse:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    try:
+        levels = bucket_levels(request.GET.get("app"))
+    except Application.DoesNotExist as error:
+        return JsonResponse({"error": str(error)}, status=404)
+    except BackendUnavailable as error:
+        return JsonResponse({"error": f"The bucket levels cannot be read now: {error}"},
+                            status=503)
+    return JsonResponse({"backend": backend().name,
+                         "applications": [entry.as_json() for entry in levels]})
+
+
+@require_GET
+def prometheus_metrics(request: HttpRequest) -> HttpResponse:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,34 @@
+"""Both rate-limit backends, each against the same behaviour tests."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from apps.ratelimit.backends import backend
+from apps.ratelimit.policy import Bucket
+
+BACKENDS = {"redis": "apps.ratelimit.backends.redis.RedisBackend",
+            "local": "apps.ratelimit.backends.local.LocalBackend"}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def limiter(request, settings):
+    """The configured backend: Redis (the test run's real server) or the local one."""
+    settings.MORTAR_RATELIMIT_BACKEND = BACKENDS[request.param]
+    return backend()
+
+
+def buckets(minute: int = 3, hour: int = 4, day: int = 5,
+            periods: tuple[float, float, float] = (60, 3600, 86400)) -> tuple[Bucket, ...]:
+    return tuple(Bucket(name, capacity, round(period * 1000)) for name, capacity, period
+                 in zip(("minute", "hour", "day"), (minute, hour, day), periods, strict=True))
+
+
+def wait_for_refill(limiter, app_id: int, chosen: tuple[Bucket, ...], index: int) -> None:
+    """Return once the bucket's period is over by the backend's own clock (Redis's TIME for
+    Redis): waiting on the condition itself, with a deadline, not a guessed sleep."""
+    deadline = time.monotonic() + 30
+    while limiter.peek([(app_id, chosen)])[0].states[index].resets_at_ms is not None:
+        assert time.monotonic() < deadline, "the period never ended"

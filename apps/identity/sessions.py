@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import uuid
 
+import redis
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest
@@ -18,6 +20,8 @@ from models_registry.runtime import runtime_models
 from . import tokens
 from .models import AuthProfile
 from .principals import Principal
+
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -60,9 +64,14 @@ def _throttled(request: HttpRequest, application: Application, username: str,
     keys = {"mortar.login.ip": "ip",
             "mortar.login.user": lambda group, req: f"{application.pk}:{username.lower()}"}
     used_up = False
-    for group, key in keys.items():
-        usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
-        used_up = used_up or (usage is not None and usage["count"] >= usage["limit"])
+    try:
+        for group, key in keys.items():
+            usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
+            used_up = used_up or (usage is not None and usage["count"] >= usage["limit"])
+    except redis.RedisError as error:  # django-ratelimit raises when its cache is down
+        log.warning("Login throttling could not reach the cache (%s); MORTAR_RATELIMIT_FAIL"
+                    "=%s decides.", error, settings.MORTAR_RATELIMIT_FAIL)
+        return settings.MORTAR_RATELIMIT_FAIL == "closed"
     return used_up
 
 

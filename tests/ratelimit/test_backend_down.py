@@ -1,0 +1,144 @@
+"""Redis stopped for real, or silent: requests are served (fail-open) or refused with 503
+(fail-closed), never a 500 and never a hang."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+from django.core.cache import cache
+from prometheus_client import REGISTRY
+
+from apps.ratelimit import middleware
+
+from ..data_api.conftest import Api, demo  # noqa: F401  (the fixture)
+from ..identity.conftest import LOGIN
+
+QUERY = "{ allTask(take: 1) { totalCount } }"
+CREATE = 'mutation { createTask(input: { name: "written while Redis was down" }) { id } }'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OwnRedis:
+    """A redis-server of this test's own, so that stopping it harms no other test."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:  # until it answers: it takes a few milliseconds to listen
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert self.process.poll() is None and time.monotonic() < deadline
+        client.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(settings):
+    server = OwnRedis()
+    server.start()
+    settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.redis.RedisBackend"
+    settings.MORTAR_RATELIMIT_REDIS_URL = server.url
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+@pytest.fixture
+def api(demo):  # noqa: F811
+    return Api()
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    monkeypatch.setattr(middleware, "_last_warning", [0.0])
+
+
+def backend_errors(outcome: str) -> float:
+    return REGISTRY.get_sample_value("mortar_ratelimit_backend_errors_total",
+                                     {"outcome": outcome}) or 0.0
+
+
+def test_fail_open_serves_uncounted_and_warns_once(api, own_redis, caplog, fresh_warnings):
+    assert api.post(QUERY)["X-RateLimit-Remaining"] == "199"
+    own_redis.stop()
+    before = backend_errors("served")
+    with caplog.at_level(logging.WARNING, logger="apps.ratelimit.middleware"):
+        answers = [api.post(QUERY) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert all("errors" not in r.json() and "X-RateLimit-Limit" not in r for r in answers)
+    assert backend_errors("served") == before + 3
+    warnings = [r for r in caplog.records if r.name == "apps.ratelimit.middleware"]
+    assert len(warnings) == 1 and "served uncounted" in warnings[0].getMessage()
+
+
+def test_fail_closed_refuses_with_503_and_writes_nothing(api, own_redis, settings, demo):  # noqa: F811
+    settings.MORTAR_RATELIMIT_FAIL = "closed"
+    own_redis.stop()
+    before = backend_errors("refused")
+    response = api.post(CREATE)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response["Retry-After"] == "1"
+    assert backend_errors("refused") == before + 1
+    settings.MORTAR_RATELIMIT_FAIL = "open"
+    assert api.post('{ allTask(where: { name: { eq: "written while Redis was down" } }) '
+                    "{ totalCount } }").json()["data"]["allTask"]["totalCount"] == 0
+
+
+def test_counting_resumes_when_redis_is_back(api, own_redis, settings):
+    settings.MORTAR_RATELIMIT_RETRY_SECONDS = 0  # ask Redis again at once
+    own_redis.stop()
+    assert "X-RateLimit-Limit" not in api.post(QUERY)
+    own_redis.start()
+    assert api.post(QUERY)["X-RateLimit-Remaining"] == "199"
+
+
+def test_a_silent_redis_costs_one_timeout_not_a_hang(api, settings):
+    # accepts connections (the kernel does) and never answers
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.redis.RedisBackend"
+        settings.MORTAR_RATELIMIT_REDIS_URL = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        settings.MORTAR_RATELIMIT_TIMEOUT = 0.05
+        before = backend_errors("served")
+        answers = [api.post(QUERY) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert backend_errors("served") == before + 3
+
+
+def test_login_throttling_with_its_redis_down_still_logs_in(settings, own_redis, demo):  # noqa: F811
+    from apps.identity.models import AuthProfile
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": own_redis.url}}
+    own_redis.stop()
+    profile = AuthProfile.objects.get(application=demo, name="Web users")
+    body = Api().post(LOGIN, {"uuid": str(profile.uuid), "username": "betty@example.com",
+                              "password": "betty-demo-1"}).json()
+    assert body["data"]["login"]["isValid"] is True
+    with pytest.raises(redis.ConnectionError):  # the cache really was down meanwhile
+        cache.get("anything")

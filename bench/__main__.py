@@ -1,10 +1,10 @@
 """Run the benchmarks and print (and save) the figures.
 
-Usage: python -m bench [--quick] [--only registry|data_api|mutations] [--seconds S]   (make
-bench starts PostgreSQL and Redis first). The registry benchmarks run on a throwaway test
-database; the data API benchmarks (bench/data_api.py: reads, bench/mutations.py: writes,
-bench/identity.py: login and tokens) build a database of their own and run in processes of
-their own, since their Django settings point at that database.
+Usage: python -m bench [--quick] [--only NAME] [--seconds S]   (make bench starts PostgreSQL
+and Redis first). The registry benchmarks run on a throwaway test database; the others
+(bench/data_api.py: reads, mutations.py: writes, identity.py: login and tokens, ratelimit.py:
+the bucket check) build a database of their own and run in processes of their own, since
+their Django settings point at that database.
 """
 
 import argparse
@@ -41,7 +41,8 @@ def run_registry(quick: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", choices=["registry", "data_api", "mutations", "identity"],
+    parser.add_argument("--only", choices=["registry", "data_api", "mutations", "identity",
+                                                  "ratelimit"],
                         help="run just this one")
     parser.add_argument("--seconds", type=int, help="data API: seconds per round")
     args = parser.parse_args()
@@ -53,7 +54,7 @@ def main() -> int:
             command += ["--seconds", str(args.seconds)]
         if subprocess.call(command):
             return 1
-    for name in ("mutations", "identity"):
+    for name in ("mutations", "identity", "ratelimit"):
         if args.only in (None, name):
             if subprocess.call([sys.executable, "-m", f"bench.{name}"] + ["--quick"] * args.quick):
                 return 1

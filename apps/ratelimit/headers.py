@@ -37,7 +37,7 @@ def retry_after_seconds(decision: Decision) -> int:
 
 def refused(request: HttpRequest, decision: Decision) -> HttpResponse:
     wait = retry_after_seconds(decision)
-    limits = ", ".join(f"{s.bucket.capacity:,} a {s.bucket.name}" for s in decision.states)
+    limits = ", ".join(f"{s.bucket.capacity:,} per {s.bucket.name}" for s in decision.states)
     response = _error(request, 429, "RATE_LIMITED",
                       f"This application has used up its requests ({limits}); "
                       f"try again in {wait} s.", retryAfter=wait)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 
+from django.db import DatabaseError
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -60,7 +61,7 @@ class BucketCollector:
                                     "Requests refused in the last hour.", labels=["app"])
         try:
             levels = bucket_levels()
-        except BackendUnavailable as error:
+        except (BackendUnavailable, DatabaseError) as error:  # the counters still go out
             log.warning("/metrics: no bucket levels: %s", error)
             levels = []
         for entry in levels:

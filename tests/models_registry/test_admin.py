@@ -166,6 +166,7 @@ API_SETTINGS = {
     "introspection_enabled": "on", "cors_allowed_origins": "", "default_page_size": 50,
     "max_page_size": 200, "max_top_level_fields": 10, "max_depth": 4,
     "statement_timeout_ms": 5000, "max_body_bytes": 1048576, "max_mutation_items": 1000,
+    "rate_limit_minute": 200, "rate_limit_hour": 2600, "rate_limit_day": 1150,
 }
 
 

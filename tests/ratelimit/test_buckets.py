@@ -133,3 +133,18 @@ def test_configured_capacities_are_halved_for_sandboxes_too():
     application = Application(slug="x", name="x", environment="sandbox", rate_limit_minute=50,
                               rate_limit_hour=7, rate_limit_day=0)
     assert [b.capacity for b in buckets_of(application)] == [25, 3, 0]
+
+
+def test_redis_reloads_the_script_it_forgot_and_keys_share_one_cluster_slot(settings):
+    from redis.crc import key_slot
+
+    from apps.ratelimit.backends import backend
+    from apps.ratelimit.backends.redis import keys_of
+
+    settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.redis.RedisBackend"
+    limiter = backend()
+    chosen = buckets(minute=2)
+    assert limiter.take(1, chosen).served == 0
+    limiter.client.script_flush()  # as after a Redis restart or failover: EVALSHA fails
+    assert limiter.take(1, chosen).states[0].remaining == 0
+    assert len({key_slot(key.encode()) for key in keys_of(12345)}) == 1

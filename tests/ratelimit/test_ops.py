@@ -104,6 +104,20 @@ def test_the_admin_page_shows_the_buckets_live(ops):
     assert 'data-url="/ops/ratelimits?app=demo"' in html and "setInterval(refresh" in html
 
 
+def test_capacities_are_set_on_the_admin_page(ops):
+    from ..models_registry.test_admin import API_SETTINGS
+
+    admin = Client(HTTP_HOST="localhost")
+    admin.force_login(User.objects.create_superuser("admin", password="pw"))
+    response = admin.post(f"/admin/models_registry/application/{ops.pk}/change/", {
+        **API_SETTINGS, "slug": "demo", "name": "Demo", "environment": "production",
+        "rate_limit_minute": 30, "rate_limit_hour": 0, "rate_limit_day": 5})
+    assert response.status_code == 302
+    Api().post(QUERY)  # counted under the limits this process remembered; it sees the change
+    assert Api().post(QUERY)["RateLimit-Policy"] == \
+        '"minute";q=30;w=60, "hour";q=0;w=3600, "day";q=5;w=86400'
+
+
 def test_ratelimit_status_and_reset_commands(ops):
     out = StringIO()
     call_command("ratelimit", "status", stdout=out)

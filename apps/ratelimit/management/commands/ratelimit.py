@@ -29,6 +29,9 @@ class Command(BaseCommand):
                 if application is None:
                     raise CommandError(f"There is no application {app!r}; "
                                        "`manage.py ratelimit status` lists them.")
+                if backend().name == "local":
+                    raise CommandError("With the local backend the buckets live in the server "
+                                       "process; restart it to fill them, or set REDIS_URL.")
                 backend().reset(application.pk)
                 self.stdout.write(f"The buckets of {app} are full again.")
         except BackendUnavailable as error:
@@ -56,4 +59,9 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(
                 value.ljust(width) if i < 3 else value.rjust(width)
                 for i, (value, width) in enumerate(zip(row, widths, strict=True))).rstrip())
-        self.stdout.write(f"({backend().name} backend)")
+        if backend().name == "local":
+            self.stdout.write("(local backend: buckets live in each server process, so this "
+                              "command sees only its own; ask the server at /ops/ratelimits, "
+                              "or set REDIS_URL)")
+        else:
+            self.stdout.write(f"({backend().name} backend)")

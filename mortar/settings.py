@@ -138,6 +138,9 @@ MEDIA_ROOT = Path(os.environ.get("MORTAR_MEDIA_ROOT", DATA_DIR / "media"))
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOWED_ORIGINS: list[str] = []
 CORS_ALLOW_CREDENTIALS = True
+# so that browser code can read the buckets' headers, and how long to wait after a 429
+CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+                       "RateLimit-Policy", "Retry-After"]
 
 # Runtime models: how many applications' model sets each process keeps built.
 MORTAR_RUNTIME_CACHE_SIZE = int(os.environ.get("MORTAR_RUNTIME_CACHE_SIZE", "64"))

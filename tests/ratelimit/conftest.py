@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -32,3 +34,24 @@ def wait_for_refill(limiter, app_id: int, chosen: tuple[Bucket, ...], index: int
     deadline = time.monotonic() + 30
     while limiter.peek([(app_id, chosen)])[0].states[index].resets_at_ms is not None:
         assert time.monotonic() < deadline, "the period never ended"
+
+
+def sixteen_clients(one_request: Callable[[], object], total: int = 500) -> list:
+    """`total` calls of `one_request` from 16 threads released at once; every answer."""
+    start = threading.Barrier(16)
+    answers: list = []
+    lock = threading.Lock()
+
+    def client(count: int) -> None:
+        start.wait()
+        mine = [one_request() for _ in range(count)]
+        with lock:
+            answers.extend(mine)
+
+    shares = [total // 16 + (i < total % 16) for i in range(16)]
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers

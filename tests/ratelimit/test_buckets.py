@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from apps.ratelimit.policy import buckets_of
 from models_registry.models import Application
 
-from .conftest import buckets, wait_for_refill
+from .conftest import buckets, sixteen_clients, wait_for_refill
 
 
 def take_all(limiter, app_id, chosen, count):
@@ -93,21 +92,7 @@ def test_a_lowered_capacity_applies_at_once(limiter):
 
 def test_sixteen_clients_get_exactly_the_capacity_none_lost_or_counted_twice(limiter):
     chosen = buckets(minute=200, hour=2600, day=1150)
-    start = threading.Barrier(16)
-    decisions = []
-    lock = threading.Lock()
-
-    def client(count: int):
-        start.wait()
-        mine = [limiter.take(7, chosen) for _ in range(count)]
-        with lock:
-            decisions.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(32 if i < 4 else 31,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    decisions = sixteen_clients(lambda: limiter.take(7, chosen))
     assert len(decisions) == 500
     served = Counter(d.served for d in decisions)
     assert served == {0: 200, 1: 300}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +19,7 @@ from models_registry.models import Application
 from models_registry.runtime import read_application
 
 from ..data_api.conftest import Api, demo  # noqa: F401  (the fixture)
+from .conftest import sixteen_clients
 
 QUERY = "{ allTask(take: 1) { totalCount } }"
 CREATE = 'mutation { createTask(input: { name: "counted?" }) { id } }'
@@ -125,44 +125,51 @@ def test_limits_raised_elsewhere_are_seen_by_the_next_refused_request(api, demo)
     assert api.post(QUERY).status_code == 200
 
 
-def test_a_429_still_carries_cors_headers(api, demo):  # noqa: F811
+def test_a_429_still_carries_cors_headers_and_browsers_may_read_them(api, demo):  # noqa: F811
     set_limits(demo, 0, 0, 0, cors_allowed_origins="https://app.example.com")
     response = api.post(QUERY, HTTP_ORIGIN="https://app.example.com")
     assert response.status_code == 429
     assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
+    exposed = {h.strip() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert exposed >= {"Retry-After", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
 
 
 def test_sixteen_http_clients_500_requests_exactly_200_from_the_minute_bucket(
         demo, live_server, limiter):  # noqa: F811
     url = f"{live_server.url}/api/demo/graphql"
     body = json.dumps({"query": "{ __typename }"}).encode()
-    start = threading.Barrier(16)
-    seen: list[tuple[int, str, str]] = []
-    lock = threading.Lock()
 
-    def client(count: int) -> None:
-        start.wait()
-        mine = []
-        for _ in range(count):
-            request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    mine.append((response.status, response.headers["X-RateLimit-Limit"],
-                                 response.headers["X-RateLimit-Remaining"]))
-            except urllib.error.HTTPError as error:
-                mine.append((error.code, error.headers["X-RateLimit-Limit"],
-                             error.headers["X-RateLimit-Remaining"]))
-        with lock:
-            seen.extend(mine)
+    def one_request() -> tuple[int, str, str]:
+        request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return (response.status, response.headers["X-RateLimit-Limit"],
+                        response.headers["X-RateLimit-Remaining"])
+        except urllib.error.HTTPError as error:
+            return (error.code, error.headers["X-RateLimit-Limit"],
+                    error.headers["X-RateLimit-Remaining"])
 
-    threads = [threading.Thread(target=client, args=(32 if i < 4 else 31,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    seen = sixteen_clients(one_request)
     assert len(seen) == 500
     assert Counter((status, limit) for status, limit, _ in seen) == \
         {(200, "200"): 200, (200, "2600"): 300}
     assert sorted(int(left) for _, limit, left in seen if limit == "200") == list(range(200))
     assert sorted(int(left) for _, limit, left in seen if limit == "2600") == \
         list(range(2300, 2600))
+
+
+def test_one_redis_round_trip_per_request(api, settings):
+    import redis
+
+    settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.redis.RedisBackend"
+    server = redis.Redis.from_url(settings.MORTAR_RATELIMIT_REDIS_URL)
+    api.post(QUERY)  # warm: the script is loaded once (EVALSHA, NOSCRIPT, EVAL)
+    server.config_resetstat()
+    assert api.post(QUERY)["X-RateLimit-Remaining"] == "198"
+    stats = server.info("commandstats")
+    server.config_resetstat()
+    assert stats.pop("cmdstat_evalsha")["calls"] == 1
+    # the rest ran inside the script (and the INFO asking for this)
+    asked = {name for name in stats if not name.startswith(("cmdstat_config", "cmdstat_info"))}
+    assert asked <= {"cmdstat_get", "cmdstat_pttl", "cmdstat_incr", "cmdstat_set",
+                     "cmdstat_time"}

@@ -102,7 +102,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL") or None
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # short timeouts: a silent Redis must not hang logins (their throttling counts here)
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -166,6 +168,10 @@ if MORTAR_RATELIMIT_FAIL not in ("open", "closed"):
 MORTAR_RATELIMIT_TIMEOUT = float(os.environ.get("MORTAR_RATELIMIT_TIMEOUT", "0.2"))
 # After Redis failed, this many seconds pass before it is asked again (the fail rule serves).
 MORTAR_RATELIMIT_RETRY_SECONDS = 1.0
+# A refused request checks the application's limits in the database at most this often.
+MORTAR_RATELIMIT_RECHECK_SECONDS = 1.0
+# Bucket keys in Redis start with this (tests use one of their own).
+MORTAR_RATELIMIT_KEY_PREFIX = os.environ.get("MORTAR_RATELIMIT_KEY_PREFIX", "mortar:rl")
 # Bearer token for /ops/ratelimits and /metrics besides a staff session (unset: staff only).
 MORTAR_OPS_TOKEN = os.environ.get("MORTAR_OPS_TOKEN") or None
 

@@ -82,24 +82,30 @@ def everyone_may(data_model, operations=("read", "create", "update", "delete")) 
 
 
 
-def _empty_rate_limit_state() -> None:
+def _empty_rate_limit_state(prefix: str) -> None:
     import redis
 
     from apps.ratelimit.backends import forget_backends
+    from apps.ratelimit.middleware import forget_confirmations
 
     forget_backends()  # local buckets go with their backend instance
+    forget_confirmations()
     if os.environ.get("REDIS_URL"):  # the run's server (a test may point settings elsewhere)
         client = redis.Redis.from_url(os.environ["REDIS_URL"])
-        keys = list(client.scan_iter("mortar:rl:*", count=1000))
+        keys = list(client.scan_iter(f"{prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()
 
 
 @pytest.fixture(autouse=True)
-def full_buckets():
-    """Every test starts with full rate-limit buckets: application ids come back after a
-    rollback (SQLite), and the suite makes more requests than a day's bucket holds."""
-    _empty_rate_limit_state()
+def full_buckets(settings):
+    """Every test starts with full rate-limit buckets of its own: application ids come back
+    after a rollback (SQLite), and the suite makes more requests than a day's bucket holds.
+    Keys under a prefix of the tests' own, so that a real Redis given to the tests keeps its
+    buckets."""
+    prefix = f"mortar-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:rl"
+    settings.MORTAR_RATELIMIT_KEY_PREFIX = prefix
+    _empty_rate_limit_state(prefix)
     yield
-    _empty_rate_limit_state()
+    _empty_rate_limit_state(prefix)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import secrets
+import time
 import uuid
 
 import redis
@@ -22,10 +24,12 @@ from .models import AuthProfile
 from .principals import Principal
 
 log = logging.getLogger(__name__)
+_last_warning = [-math.inf]
 
 
 class Refused(Exception):
-    """Refused with a data API error code (RATE_LIMITED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT)."""
+    """Refused with a data API error code (RATE_LIMITED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT,
+    SERVICE_UNAVAILABLE)."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -69,9 +73,14 @@ def _throttled(request: HttpRequest, application: Application, username: str,
             usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
             used_up = used_up or (usage is not None and usage["count"] >= usage["limit"])
     except redis.RedisError as error:  # django-ratelimit raises when its cache is down
-        log.warning("Login throttling could not reach the cache (%s); MORTAR_RATELIMIT_FAIL"
-                    "=%s decides.", error, settings.MORTAR_RATELIMIT_FAIL)
-        return settings.MORTAR_RATELIMIT_FAIL == "closed"
+        if time.monotonic() - _last_warning[0] > 60:  # once a minute: an outage, not a flood
+            _last_warning[0] = time.monotonic()
+            log.warning("Login throttling could not reach the cache (%s); logins are %s "
+                        "(MORTAR_RATELIMIT_FAIL).", error,
+                        "refused" if settings.MORTAR_RATELIMIT_FAIL == "closed" else "allowed")
+        if settings.MORTAR_RATELIMIT_FAIL == "closed":
+            raise Refused("SERVICE_UNAVAILABLE", "Logins cannot be checked right now; try "
+                          "again in a minute.") from None
     return used_up
 
 

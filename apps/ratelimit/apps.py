@@ -9,6 +9,7 @@ class RatelimitConfig(AppConfig):
     def ready(self):
         from models_registry.definitions import register_section
 
+        from . import checks  # noqa: F401  (registers the settings check)
         from .definitions import SECTION
 
         register_section(SECTION)

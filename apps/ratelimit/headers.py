@@ -36,6 +36,10 @@ def retry_after_seconds(decision: Decision) -> int:
 
 
 def refused(request: HttpRequest, decision: Decision) -> HttpResponse:
+    if not any(state.bucket.capacity for state in decision.states):
+        return _error(request, 429, "RATE_LIMITED",
+                      "This application's rate limits are all 0, so it serves no requests; "
+                      "its builders can raise them on its admin page.")
     wait = retry_after_seconds(decision)
     limits = ", ".join(f"{s.bucket.capacity:,} per {s.bucket.name}" for s in decision.states)
     response = _error(request, 429, "RATE_LIMITED",

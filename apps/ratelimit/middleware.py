@@ -46,33 +46,54 @@ class RateLimitMiddleware:
         try:
             decision = backend().take(application.pk, buckets_of(application))
             if not decision.admitted:
-                # The limits this process remembers may be old (raised in the admin since):
-                # a refusal is confirmed against the application row as it is now.
-                current = _application(slug, fresh=True)
-                if current is not None and buckets_of(current) != buckets_of(application):
-                    application = current
-                    decision = backend().take(application.pk, buckets_of(application))
+                current = _confirmed(slug)
+                if current is not None:
+                    request.mortar_application = current  # CORS decides on the fresh row
+                    if _limits(current) != _limits(application):
+                        decision = backend().take(current.pk, buckets_of(current))
         except BackendUnavailable as error:
-            return self._backend_down(request, application, error)
-        request.mortar_application = application  # for the CORS check on the way out
+            return self._backend_down(request, error)
         if decision.admitted:
             response = self.get_response(request)
         else:
-            metrics.REFUSED.labels(application.slug).inc()
+            metrics.REFUSED.labels(slug).inc()
             response = headers.refused(request, decision)
         headers.add_headers(response, decision)
         return response
 
-    def _backend_down(self, request: HttpRequest, application, error) -> HttpResponse:
+    def _backend_down(self, request: HttpRequest, error) -> HttpResponse:
         closed = settings.MORTAR_RATELIMIT_FAIL == "closed"
         metrics.BACKEND_ERRORS.labels("refused" if closed else "served").inc()
         _warn(f"Rate limiting could not reach its backend ({error}); requests are "
               f"{'refused (MORTAR_RATELIMIT_FAIL=closed)' if closed else 'served uncounted'}.")
         if closed:
-            request.mortar_application = application
             return headers.unavailable(
                 request, max(1, math.ceil(settings.MORTAR_RATELIMIT_RETRY_SECONDS)))
         return self.get_response(request)
+
+
+def _limits(application: Application) -> tuple:
+    return application.pk, buckets_of(application)
+
+
+_confirmed_at: dict[str, float] = {}
+
+
+def forget_confirmations() -> None:
+    """Let the next refusal of every application check the database (tests)."""
+    _confirmed_at.clear()
+
+
+def _confirmed(slug: str) -> Application | None:
+    """The limits this process remembers may be old (raised in the admin since, or the
+    application made anew): a refusal is confirmed against the row as it is now, at most
+    once every MORTAR_RATELIMIT_RECHECK_SECONDS per application, so that a flood of refused
+    requests does not become a flood of queries. None: not due, or no such row."""
+    now = time.monotonic()
+    if now - _confirmed_at.get(slug, -math.inf) < settings.MORTAR_RATELIMIT_RECHECK_SECONDS:
+        return None
+    _confirmed_at[slug] = now
+    return _application(slug, fresh=True)
 
 
 def _application(slug: str, fresh: bool) -> Application | None:

@@ -33,7 +33,7 @@ def buckets_of(application: Application) -> tuple[Bucket, ...]:
     periods = settings.MORTAR_RATELIMIT_PERIODS
     return tuple(
         Bucket(name, getattr(application, f"rate_limit_{name}") // divisor,
-               round(periods[name] * 1000))
+               max(1, round(periods[name] * 1000)))
         for name in BUCKETS
     )
 
@@ -67,6 +67,6 @@ class Decision:
 
     def earliest_refill(self) -> BucketState:
         """The bucket that is full again first: what a refused client waits for (a bucket
-        of capacity 0 never gives a token, so it is not waited for)."""
+        of capacity 0 never gives a token, so it is not waited for unless all are 0)."""
         useful = [s for s in self.states if s.bucket.capacity > 0] or list(self.states)
         return min(useful, key=lambda state: state.resets_in_ms(self.now_ms))

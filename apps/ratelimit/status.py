@@ -37,12 +37,11 @@ class ApplicationBuckets:
 
 def bucket_levels(slug: str | None = None) -> list[ApplicationBuckets]:
     """Raises Application.DoesNotExist for an unknown slug, BackendUnavailable when the
-    backend cannot answer."""
-    applications = list(Application.objects.order_by("slug"))
-    if slug is not None:
-        applications = [a for a in applications if a.slug == slug]
-        if not applications:
-            raise Application.DoesNotExist(f"There is no application {slug!r}.")
+    backend cannot answer (and DatabaseError when the database cannot)."""
+    chosen = Application.objects.order_by("slug")
+    applications = list(chosen if slug is None else chosen.filter(slug=slug))
+    if slug is not None and not applications:
+        raise Application.DoesNotExist(f"There is no application {slug!r}.")
     decisions = backend().peek([(a.pk, buckets_of(a)) for a in applications])
     return [ApplicationBuckets(a, d) for a, d in zip(applications, decisions, strict=True)]
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -53,9 +54,12 @@ def ratelimits(request: HttpRequest) -> HttpResponse:
         levels = bucket_levels(request.GET.get("app"))
     except Application.DoesNotExist as error:
         return JsonResponse({"error": str(error)}, status=404)
-    except BackendUnavailable as error:
-        return JsonResponse({"error": f"The bucket levels cannot be read now: {error}"},
-                            status=503)
+    except BackendUnavailable:
+        return JsonResponse({"error": "The bucket levels cannot be read now: the rate-limit "
+                                      "backend (Redis) does not answer."}, status=503)
+    except DatabaseError:
+        return JsonResponse({"error": "The applications cannot be read now: the database "
+                                      "does not answer."}, status=503)
     return JsonResponse({"backend": backend().name,
                          "applications": [entry.as_json() for entry in levels]})
 

@@ -124,10 +124,22 @@ def test_a_silent_redis_costs_one_timeout_not_a_hang(api, settings):
         settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.redis.RedisBackend"
         settings.MORTAR_RATELIMIT_REDIS_URL = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
         settings.MORTAR_RATELIMIT_TIMEOUT = 0.05
+        settings.MORTAR_RATELIMIT_RETRY_SECONDS = 3600
         before = backend_errors("served")
         answers = [api.post(QUERY) for _ in range(3)]
+        silent.setblocking(False)
+        connections = []
+        while True:  # the connections Redis would have been asked on
+            try:
+                connections.append(silent.accept()[0])
+            except BlockingIOError:
+                break
+        for connection in connections:
+            connection.close()
     assert [r.status_code for r in answers] == [200, 200, 200]
     assert backend_errors("served") == before + 3
+    # one timeout (no retry after it), then Redis is left alone: not once per request
+    assert len(connections) == 1
 
 
 def test_login_throttling_with_its_redis_down_still_logs_in(settings, own_redis, demo):  # noqa: F811
@@ -142,3 +154,18 @@ def test_login_throttling_with_its_redis_down_still_logs_in(settings, own_redis,
     assert body["data"]["login"]["isValid"] is True
     with pytest.raises(redis.ConnectionError):  # the cache really was down meanwhile
         cache.get("anything")
+
+
+def test_fail_closed_refuses_logins_it_cannot_throttle(settings, own_redis, demo):  # noqa: F811
+    from apps.identity.models import AuthProfile
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": own_redis.url}}
+    settings.MORTAR_RATELIMIT_FAIL = "closed"
+    settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.local.LocalBackend"
+    own_redis.stop()
+    profile = AuthProfile.objects.get(application=demo, name="Web users")
+    body = Api().post(LOGIN, {"uuid": str(profile.uuid), "username": "betty@example.com",
+                              "password": "betty-demo-1"}).json()
+    assert body["data"] is None or body["data"]["login"] is None
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"

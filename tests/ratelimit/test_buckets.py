@@ -34,10 +34,10 @@ def test_applications_have_buckets_of_their_own(limiter):
 
 
 def test_a_period_starts_at_first_use_and_refills_the_bucket_when_over(limiter):
-    chosen = buckets(minute=2, hour=5, day=5, periods=(0.5, 3600, 86400))
+    chosen = buckets(minute=2, hour=5, day=5, periods=(1.5, 3600, 86400))
     first = limiter.take(1, chosen)
     started = first.states[0].resets_at_ms
-    assert started - first.now_ms == 500  # anchored at the first use, a whole period long
+    assert started - first.now_ms == 1500  # anchored at the first use, a whole period long
     second, third = take_all(limiter, 1, chosen, 2)
     assert second.states[0].resets_at_ms == started  # later uses do not move it
     assert third.served == 1  # the minute bucket is empty: the hour's serves
@@ -88,6 +88,13 @@ def test_a_lowered_capacity_applies_at_once(limiter):
     lowered = limiter.take(1, buckets(minute=4))
     assert lowered.served == 1  # 5 used of 4: the minute bucket is empty
     assert lowered.states[0].remaining == 0
+
+
+def test_a_shortened_period_ends_by_the_new_length(limiter):
+    limiter.take(1, buckets(periods=(60, 3600, 86400)))
+    shortened = limiter.take(1, buckets(periods=(0.25, 3600, 86400)))
+    assert shortened.states[0].resets_at_ms - shortened.now_ms <= 250
+    assert shortened.states[0].remaining == 1  # the tokens used stay used until then
 
 
 def test_sixteen_clients_get_exactly_the_capacity_none_lost_or_counted_twice(limiter):

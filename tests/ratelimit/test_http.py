@@ -104,20 +104,28 @@ def test_ops_health_admin_and_unknown_applications_do_not_count(api, demo):  # n
     assert api.post(QUERY)["X-RateLimit-Remaining"] == "199"
 
 
-def test_a_refused_request_does_no_graphql_work(api, demo):  # noqa: F811
+def test_a_refused_request_does_no_graphql_work(api, demo, settings):  # noqa: F811
+    settings.MORTAR_RATELIMIT_RECHECK_SECONDS = 3600
     set_limits(demo, 0, 0, 0)
     with CaptureQueriesContext(connection) as queries:
         response = api.post(CREATE)
     assert response.status_code == 429
     # only the application's row, read again to confirm the limits before refusing
     assert len(queries) == 1 and "models_registry_application" in queries[0]["sql"]
+    assert "Retry-After" not in response  # nothing to wait for: the limits are all 0
+    assert "limits are all 0" in response.json()["errors"][0]["message"]
+    with CaptureQueriesContext(connection) as queries:  # a flood is not a flood of queries
+        assert [api.post(CREATE).status_code for _ in range(5)] == [429] * 5
+    assert len(queries) == 0
     set_limits(demo, 1, 0, 0)
     assert "errors" not in api.post("{ allTask { totalCount } }").json()
     assert api.post("{ allTask(where: { name: { eq: \"counted?\" } }) { totalCount } }"
                     ).status_code == 429
 
 
-def test_limits_raised_elsewhere_are_seen_by_the_next_refused_request(api, demo):  # noqa: F811
+def test_limits_raised_elsewhere_are_seen_by_the_next_refused_request(
+        api, demo, settings):  # noqa: F811
+    settings.MORTAR_RATELIMIT_RECHECK_SECONDS = 0  # every refusal checks (default: each second)
     set_limits(demo, 1, 0, 0)
     assert [api.post(QUERY).status_code for _ in range(2)] == [200, 429]
     # changed by another process: this one still remembers the old row

@@ -62,7 +62,8 @@ class LocalBackend(Backend):
         used, resets_at = self._used.get((app_id, bucket.name), (0, None))
         if resets_at is None or resets_at <= now:  # the period is over: full again
             return 0, None
-        return used, resets_at
+        # a period shortened since it started ends by the new one
+        return used, min(resets_at, now + bucket.period_ms)
 
 
 def _now_ms() -> int:

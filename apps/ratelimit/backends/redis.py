@@ -19,7 +19,7 @@ SCRIPT = (Path(__file__).with_name("take.lua")).read_text()
 
 
 def keys_of(app_id: int) -> list[str]:
-    tag = f"mortar:rl:{{app{app_id}}}"
+    tag = f"{settings.MORTAR_RATELIMIT_KEY_PREFIX}:{{app{app_id}}}"
     return [f"{tag}:minute", f"{tag}:hour", f"{tag}:day", f"{tag}:refused"]
 
 
@@ -31,8 +31,9 @@ class RedisBackend(Backend):
         self.client = redis.Redis.from_url(
             url or settings.MORTAR_RATELIMIT_REDIS_URL,
             socket_timeout=timeout, socket_connect_timeout=timeout,
-            # one retry on a fresh connection (a pooled one may have died with a restart)
-            retry=Retry(NoBackoff(), 1),
+            # one retry on a fresh connection when a pooled one died (Redis restarted); none
+            # after a timeout, so a silent Redis costs one timeout
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
         )
         self.script = self.client.register_script(SCRIPT)
         self._down_until = 0.0

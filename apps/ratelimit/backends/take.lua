@@ -13,7 +13,11 @@ for i = 1, 3 do
   local capacity, period = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
   local used = tonumber(redis.call('GET', KEYS[i]) or '0')
   local ttl = redis.call('PTTL', KEYS[i])
-  if ttl < 0 then used = 0 end
+  if ttl <= 0 then used, ttl = 0, -2 end  -- gone, or going this millisecond: full again
+  if ttl > period then  -- the period was shortened since it started: it ends by the new one
+    redis.call('PEXPIRE', KEYS[i], period)
+    ttl = period
+  end
   if take and result[1] == 0 and used < capacity then
     if ttl < 0 then
       redis.call('SET', KEYS[i], 1, 'PX', period)

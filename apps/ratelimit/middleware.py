@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import threading
 import time
 
 from django.conf import settings
@@ -107,15 +106,13 @@ def _application(slug: str, fresh: bool) -> Application | None:
         return None
 
 
-_last_warning = [0.0]
-_warning_lock = threading.Lock()
+_last_warning = [-math.inf]
 
 
 def _warn(message: str) -> None:
-    """Log at most once a minute per process: a Redis outage must not flood the log."""
-    with _warning_lock:
-        now = time.monotonic()
-        if now - _last_warning[0] < WARN_EVERY_SECONDS and _last_warning[0]:
-            return
+    """Log at most once a minute per process: a Redis outage must not flood the log (two
+    threads racing here may both log; that is harmless)."""
+    now = time.monotonic()
+    if now - _last_warning[0] >= WARN_EVERY_SECONDS:
         _last_warning[0] = now
-    log.warning(message)
+        log.warning(message)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import subprocess
 import time
@@ -73,7 +74,7 @@ def api(demo):  # noqa: F811
 
 @pytest.fixture
 def fresh_warnings(monkeypatch):
-    monkeypatch.setattr(middleware, "_last_warning", [0.0])
+    monkeypatch.setattr(middleware, "_last_warning", [-math.inf])
 
 
 def backend_errors(outcome: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from ..policy import Bucket, BucketState, Decision
@@ -13,20 +14,20 @@ class BackendUnavailable(Exception):
     """The backend cannot answer now (Redis down or slow); MORTAR_RATELIMIT_FAIL decides."""
 
 
-class Backend:
+class Backend(ABC):
     name = "base"
 
+    @abstractmethod
     def take(self, app_id: int, buckets: Sequence[Bucket]) -> Decision:
         """Take one token from the first bucket that has one, or count a refusal."""
-        raise NotImplementedError
 
+    @abstractmethod
     def peek(self, apps: Sequence[tuple[int, Sequence[Bucket]]]) -> list[Decision]:
         """Every listed application's buckets and refusals in the last hour, taking nothing."""
-        raise NotImplementedError
 
+    @abstractmethod
     def reset(self, app_id: int) -> None:
         """Fill the application's buckets (its refusal counts stay)."""
-        raise NotImplementedError
 
 
 def states_from(buckets: Sequence[Bucket], levels: Sequence[tuple[int, int | None]]

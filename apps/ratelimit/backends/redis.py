@@ -1,8 +1,14 @@
 """Buckets in Redis: one Lua script call per request (EVALSHA, loading the script when Redis
-does not know it), keys hash-tagged per application so the script runs on Redis Cluster."""
+does not know it), keys hash-tagged per application so the script runs on Redis Cluster.
+
+`take` runs on every API request, so it skips redis-py's command path (connection pool,
+packing, retry wrapper: about 100 µs of CPU a call on this machine, most of the call): each
+thread keeps a connection of its own and each application's command is packed once."""
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,10 +43,44 @@ class RedisBackend(Backend):
         )
         self.script = self.client.register_script(SCRIPT)
         self._down_until = 0.0
+        self._local = threading.local()
+        self._packed: dict[tuple, bytes] = {}
 
     def take(self, app_id: int, buckets: Sequence[Bucket]) -> Decision:
-        raw = self._call(lambda: self.script(keys_of(app_id), [*_args(buckets), "take"]))
-        return _decision(buckets, raw)
+        return _decision(buckets, self._call(lambda: self._take(app_id, tuple(buckets))))
+
+    def _take(self, app_id: int, buckets: tuple[Bucket, ...]) -> list:
+        command = self._packed.get((app_id, buckets))
+        if command is None:
+            if len(self._packed) > 4096:  # capacities changed many times: start over
+                self._packed.clear()
+            command = self._packed[app_id, buckets] = b"".join(self._connection().pack_command(
+                "EVALSHA", self.script.sha, 4, *keys_of(app_id), *_args(buckets), "take"))
+        reconnected = reloaded = False
+        while True:
+            connection = self._connection()
+            try:
+                connection.send_packed_command([command], check_health=False)
+                return connection.read_response()
+            except redis.exceptions.NoScriptError:  # Redis restarted, or SCRIPT FLUSH
+                if reloaded:
+                    raise
+                reloaded = True
+                self.client.script_load(SCRIPT)
+            except redis.ConnectionError:  # a connection Redis closed: once more, afresh
+                connection.disconnect()  # (not after a timeout: a silent Redis costs one)
+                if reconnected:
+                    raise
+                reconnected = True
+
+    def _connection(self) -> redis.Connection:
+        """This thread's connection (a forked process makes its own)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            pool = self.client.connection_pool
+            local.connection = pool.connection_class(**pool.connection_kwargs)
+            local.pid = os.getpid()
+        return local.connection
 
     def peek(self, apps: Sequence[tuple[int, Sequence[Bucket]]]) -> list[Decision]:
         def run():

@@ -46,11 +46,12 @@ MIDDLEWARE = [
     # after CORS (a 429 still carries its headers), before everything that works for a request
     "apps.ratelimit.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's static files, also in gunicorn
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, skipped for the data API (mortar/middleware.py)
+    "mortar.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "mortar.middleware.AuthenticationMiddleware",
+    "mortar.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -243,9 +243,9 @@ def _integrity_error(error: IntegrityError) -> ApiError:
 
 def field_json(call: Call, name: str, nodes, forbidden: list | None = None) -> str:
     """The JSON text of one top-level allX/oneX field: one statement (a second only to count
-    when a page past the end came back empty). Its last column is the application's
-    fingerprint, checked before the rows are used. The paths of relation fields left empty
-    because the caller may not read them are added to `forbidden`."""
+    when a page past the end came back empty). Its last column says whether the application
+    row is unchanged, checked before the rows are used. The paths of relation fields left
+    empty because the caller may not read them are added to `forbidden`."""
     planner = Planner(call.api.built, call.api.schema, call.fragments, call.variables,
                       call.application, call.freshness.column(), call.access)
     plan = planner.plan(name, nodes)

@@ -46,11 +46,14 @@ class Freshness:
         return application, cls(slug, fingerprint, confirmed=True)
 
     def column(self) -> Sql:
-        """An SQL expression to select beside the data: the row's fingerprint as of now."""
-        return Sql(application_fingerprint_sql(), [self.slug])
+        """An SQL expression to select beside the data: whether the row is still the one this
+        request started from. A boolean, not the fingerprint itself: it comes back with every
+        row of a page (100 fingerprints made B's page 0.1-0.2 ms slower to fetch)."""
+        return Sql("(" + application_fingerprint_sql() + " = %s)", [self.slug, self.fingerprint])
 
-    def check(self, seen: str | None) -> None:
-        if seen != self.fingerprint:
+    def check(self, unchanged: bool | None) -> None:
+        """`unchanged`: the value of `column()` (NULL, None here, once the row is gone)."""
+        if not unchanged:
             raise StaleApplication(self.slug)
         self.confirmed = True
 
@@ -64,4 +67,4 @@ class Freshness:
             fingerprint = None
         except DatabaseError:  # the connection cannot answer now: the response stands
             return
-        self.check(fingerprint)
+        self.check(fingerprint == self.fingerprint)

@@ -332,8 +332,9 @@ def read_application(slug: str) -> tuple[Application, str]:
 def remembered_application(slug: str) -> tuple[Application, str] | None:
     """The application as this process last read it, and its fingerprint; no query.
 
-    A request may start from it when its first statement also selects
-    `application_fingerprint_sql()` and the request is run again should the two differ.
+    A request may start from it when its first statement also compares
+    `application_fingerprint_sql()` with this fingerprint and the request is run again
+    should the two differ.
     """
     with _cache_lock:
         remembered = _application_rows.get(slug)

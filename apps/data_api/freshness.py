@@ -1,10 +1,11 @@
 """Is the application a request started from still the one in the database?
 
 A request starts from the application as this process last read it, without a query: its first
-data statement also selects the application row's fingerprint, and the request runs again from
-a fresh read when the two differ. A response that ran no data statement (an error found before
-any SQL, an empty result) confirms with one indexed query of its own. So a read costs one round
-trip, and a schema or settings change made in another process is seen by the next request.
+data statement also selects whether the application row's fingerprint is still the one it
+started from, and the request runs again from a fresh read when it is not. A response that
+ran no data statement (an error found before any SQL, an empty result) confirms with one
+indexed query of its own. So a read costs one round trip, and a schema or settings change made
+in another process is seen by the next request.
 """
 
 from __future__ import annotations

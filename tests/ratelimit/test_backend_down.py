@@ -109,6 +109,16 @@ def test_fail_closed_refuses_with_503_and_writes_nothing(api, own_redis, setting
                     "{ totalCount } }").json()["data"]["allTask"]["totalCount"] == 0
 
 
+def test_a_restarted_redis_is_connected_to_afresh_and_given_the_script_again(api, own_redis):
+    assert api.post(QUERY)["X-RateLimit-Remaining"] == "199"  # its connection stays open
+    errors = backend_errors("served")
+    own_redis.stop()
+    own_redis.start()  # the same port, no keys, no scripts: the open connection is dead
+    assert api.post(QUERY)["X-RateLimit-Remaining"] == "199"
+    assert api.post(QUERY)["X-RateLimit-Remaining"] == "198"
+    assert backend_errors("served") == errors  # counted each time, none served uncounted
+
+
 def test_counting_resumes_when_redis_is_back(api, own_redis, settings):
     settings.MORTAR_RATELIMIT_RETRY_SECONDS = 0  # ask Redis again at once
     own_redis.stop()

@@ -140,3 +140,21 @@ def test_redis_reloads_the_script_it_forgot_and_keys_share_one_cluster_slot(sett
     limiter.client.script_flush()  # as after a Redis restart or failover: EVALSHA fails
     assert limiter.take(1, chosen).states[0].remaining == 0
     assert len({key_slot(key.encode()) for key in keys_of(12345)}) == 1
+
+
+def test_redis_connections_are_reused_and_a_forked_process_makes_its_own(settings,
+                                                                         monkeypatch):
+    from apps.ratelimit.backends import backend
+    from apps.ratelimit.backends import redis as redis_backend
+
+    settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.redis.RedisBackend"
+    limiter = backend()
+    chosen = buckets(minute=10)
+    limiter.take(1, chosen)
+    limiter.take(1, chosen)
+    assert len(limiter._idle) == 1  # one call at a time: one connection, reused
+    parents = limiter._idle[0]
+    real_pid = redis_backend.os.getpid()
+    monkeypatch.setattr(redis_backend.os, "getpid", lambda: real_pid + 1)
+    assert limiter.take(1, chosen).states[0].remaining == 7
+    assert len(limiter._idle) == 1 and limiter._idle[0] is not parents

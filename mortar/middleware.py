@@ -2,7 +2,8 @@
 
 The admin needs them; the data API under /api/ does not (its callers authenticate with
 tokens, and it answers JSON), so these subclasses pass API requests straight through. They
-stay subclasses so that the admin's checks (admin.E408–E410) still find them.
+stay subclasses so that the admin's checks (admin.E408–E410) still find them. A view under
+/api/ therefore has no request.session, request.user or messages.
 """
 
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication

@@ -142,6 +142,40 @@ def measure(mortar: str, floor: str, seconds: int, tasks: int) -> dict:
     return figures
 
 
+# C beside what the same server costs without parts of Mortar, measured in alternating rounds:
+# how much of the floor's time Django's request cycle and the rate-limit round trip take alone.
+REFERENCES = {
+    "floor": "the floor's C",
+    "django": "Django alone: GET /healthz (no database, no rate limit)",
+    "local_buckets": "Mortar's C, rate-limit buckets in the process instead of Redis",
+    "mortar": "Mortar's C",
+}
+
+
+def measure_references(urls: dict[str, str], seconds: int, tasks: int) -> dict:
+    """Rounds as in `measure`, over the REFERENCES targets; `urls`: their servers."""
+    query = QUERIES["C"]
+    targets = {"floor": (urls["floor"] + query.floor_path, "POST"),
+               "django": (urls["mortar"] + "/healthz", "GET"),
+               "local_buckets": (urls["local_buckets"] + PATH, "POST"),
+               "mortar": (urls["mortar"] + PATH, "POST")}
+    body = {"POST": query.template(), "GET": ""}
+    for url, method in targets.values():
+        load.run(url, body[method], max(CONCURRENCY), WARM_SECONDS, (1, tasks), method)
+    figures: dict = {}
+    for connections in CONCURRENCY:
+        rounds: dict[str, list] = {side: [] for side in targets}
+        for _ in range(ROUNDS):
+            for side, (url, method) in targets.items():
+                rounds[side].append(load.run(url, body[method], connections, seconds,
+                                             (1, tasks), method))
+        run = {side: _median_round(measured) for side, measured in rounds.items()}
+        for side in targets:
+            report.say_run("ref", connections, side, run[side])
+        figures[str(connections)] = run
+    return figures
+
+
 def _median_round(measured: list[load.Load]) -> dict:
     """The round with the median requests/s, and every round's requests/s beside it."""
     ordered = sorted(measured, key=lambda m: m.requests_per_second)
@@ -208,14 +242,21 @@ def build_and_measure(url: str, seconds: int) -> dict:
         url, BENCH_FLOOR_DATABASE=floor_database, BENCH_FLOOR_NAMES=json.dumps(names.as_dict()))
     logs = report.RESULTS_JSON.parent  # gitignored; the servers' logs stay for a look
     logs.mkdir(exist_ok=True)
+    local_env = {**os.environ,
+                 "MORTAR_RATELIMIT_BACKEND": "apps.ratelimit.backends.local.LocalBackend"}
     with (servers.gunicorn("mortar.wsgi", os.environ.copy(), logs / f"{vendor}-mortar.log")
           as mortar,
+          servers.gunicorn("mortar.wsgi", local_env, logs / f"{vendor}-mortar-local.log")
+          as local_buckets,
           servers.gunicorn("bench.floor_app:from_environment()", floor_env,
                            logs / f"{vendor}-floor.log") as floor):
         check_same_json(mortar, floor)
         print(f"  the floor's JSON equals Mortar's for {', '.join(QUERIES)}", flush=True)
         # The tasks were inserted into an empty table: their ids are 1..TASKS.
         runs = measure(mortar, floor, seconds, filled["tasks"])
+        references = measure_references(
+            {"mortar": mortar, "local_buckets": local_buckets, "floor": floor}, seconds,
+            filled["tasks"])
     return {
         "database": server_version, "vendor": vendor, "seconds_per_round": seconds,
         "rounds": ROUNDS, "warm_seconds": WARM_SECONDS, "server": servers.describe(),
@@ -223,6 +264,7 @@ def build_and_measure(url: str, seconds: int) -> dict:
         "queries": {key: {"title": query.title, "body": query.body(4242),
                           "statements": counted[key], "runs": runs[key]}
                     for key, query in QUERIES.items()},
+        "references": {"titles": REFERENCES, "runs": references},
         **report.environment(),
     }
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 RECORD_ID = "__ID__"  # placeholder in a body for the id that changes per request
 
 SCRIPT = """
-wrk.method = "POST"
+wrk.method = "%(method)s"
 wrk.headers["Content-Type"] = "application/json"
 local prefix, suffix = [==[%(prefix)s]==], [==[%(suffix)s]==]
 local low, count, step = %(low)d, %(count)d, 7919
@@ -80,15 +80,16 @@ def ensure_wrk() -> str:
 
 
 def run(url: str, body: str, connections: int, seconds: int,
-        ids: tuple[int, int] = (1, 1)) -> Load:
-    """POST `body` to `url` from `connections` keep-alive connections for `seconds`.
+        ids: tuple[int, int] = (1, 1), method: str = "POST") -> Load:
+    """POST `body` (or GET, with an empty body) to `url` from `connections` keep-alive
+    connections for `seconds`.
 
     A RECORD_ID in `body` becomes an id from the range `ids` (low, count), different per request.
     """
     base, _, path = url.partition("://")[2].partition("/")
     prefix, _, suffix = body.partition(RECORD_ID)
     script = SCRIPT % {"prefix": prefix, "suffix": suffix, "path": "/" + path,
-                       "low": ids[0], "count": ids[1]}
+                       "low": ids[0], "count": ids[1], "method": method}
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()

@@ -120,7 +120,7 @@ def _cpu_model() -> str:
 
 # -- saved results --------------------------------------------------------------------------
 
-FORMAT = 2  # of the saved results; 2: statements counted whole, app-row reads among them
+FORMAT = 3  # of the saved results; 3: with the references beside C
 
 
 def save(vendor: str, results: dict) -> None:
@@ -183,6 +183,8 @@ def render(every: dict) -> str:
     for vendor, results in every.items():
         lines += _table(vendor, results)
     lines += _targets(every)
+    for vendor, results in every.items():
+        lines += _references(vendor, results)
     return "\n".join(lines)
 
 
@@ -227,6 +229,26 @@ def _targets(every: dict) -> list[str]:
                 cells.append(f"{'met' if ratio >= FLOOR_SHARE else '**missed**'} ({_ratio(ratio)})")
             lines.append(f"| {key} at concurrency {connections}: at least half the floor's "
                          "requests/s | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _references(vendor: str, results: dict) -> list[str]:
+    """C beside the same server without parts of Mortar, each as a share of the floor's C."""
+    titles, runs = results["references"]["titles"], results["references"]["runs"]
+    lines = [f"### What C's floor leaves for Mortar ({VENDORS[vendor]})", "",
+             "Measured after the table above, in alternating rounds of their own, on the same "
+             "gunicorn settings.", "",
+             "| server, request | conc. | req/s | p50 ms | share of the floor's req/s |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for connections, run in runs.items():
+        floor = run["floor"]["requests_per_second"]
+        for side, title in titles.items():
+            measured = run[side]
+            errors = f" — **{measured['errors']} HTTP errors**" if measured["errors"] else ""
+            lines.append(f"| {title} | {connections} | {measured['requests_per_second']:.0f} "
+                         f"| {measured['p50_ms']:.1f} "
+                         f"| {_ratio(measured['requests_per_second'] / floor)}{errors} |")
     lines.append("")
     return lines
 

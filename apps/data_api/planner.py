@@ -245,9 +245,11 @@ class Planner:
         return args.get(name) if args.get(name) is not None else args.get(synonym)
 
     def order_by(self, cls, alias: str, sort: list[dict] | None) -> Sql:
-        """ORDER BY for `sort`, with id as the final tiebreaker so pages are stable."""
+        """ORDER BY for `sort`, with id as the final tiebreaker so pages are stable (unless
+        the sort already orders by id)."""
         spec = cls._mortar
         parts: list[Sql] = []
+        by_id = False
         for index, item in enumerate(sort or []):
             place = f"sort[{index}]"
             if bool(item.get("field")) == bool(item.get("relation")):
@@ -257,6 +259,7 @@ class Planner:
             if item.get("field"):
                 parts.append(self._direction(self._column(cls, alias, item["field"]),
                                              item.get("order") or "ASC"))
+                by_id = by_id or item["field"] == "id"
                 continue
             ends = relation_ends(spec, self.built)
             for relation_name, fields in item["relation"].items():
@@ -270,7 +273,8 @@ class Planner:
                     rows = rows + " AND " + self.filters.permitted(target, inner)
                     value = "(SELECT " + self._column(target, inner, field_name) + " " + rows + ")"
                     parts.append(self._direction(value, direction or "ASC"))
-        parts.append(Sql(f"{alias}.id ASC"))
+        if not by_id:
+            parts.append(Sql(f"{alias}.id ASC"))
         return Sql.join(", ", parts)
 
     def _column(self, cls, alias: str, name: str) -> Sql:

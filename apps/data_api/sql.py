@@ -16,14 +16,16 @@ from typing import Any
 from django.db import connection
 
 
-@dataclass
+@dataclass(slots=True)
 class Sql:
     text: str
-    params: list[Any] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)  # never changed in place: shared
 
     def __add__(self, other: Sql | str) -> Sql:
         if isinstance(other, str):
             return Sql(self.text + other, self.params)
+        if not other.params:
+            return Sql(self.text + other.text, self.params)
         return Sql(self.text + other.text, [*self.params, *other.params])
 
     def __radd__(self, other: str) -> Sql:

@@ -3,7 +3,9 @@
 Builds the `bench` application (bench.dataset) in a database of its own, serves it with gunicorn
 as production does (debug off), checks that the floor app (bench.floor_app) answers each query
 with the same JSON, counts SQL statements per request (bench.statements), then measures both
-servers with wrk at concurrency 1 and 8 (bench.load) and reports (bench.report).
+servers with wrk at concurrency 1 and 8 (bench.load) and reports (bench.report). Beside C it
+also measures references on the same server settings: Django alone (GET /healthz) and Mortar
+with in-process rate-limit buckets, to show what the floor's time leaves for Mortar's work.
 
 Usage: python -m bench.data_api [--quick] [--seconds S]   (DATABASE_URL: postgres:// or sqlite:)
 """

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import secrets
-import time
 import uuid
 
 import redis
@@ -16,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
+from apps.ratelimit.outage_log import OutageLog
 from models_registry.models import Application
 from models_registry.runtime import runtime_models
 
@@ -23,8 +22,7 @@ from . import tokens
 from .models import AuthProfile
 from .principals import Principal
 
-log = logging.getLogger(__name__)
-_last_warning = [-math.inf]
+_outage_log = OutageLog(logging.getLogger(__name__))
 
 
 class Refused(Exception):
@@ -73,11 +71,9 @@ def _throttled(request: HttpRequest, application: Application, username: str,
             usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
             used_up = used_up or (usage is not None and usage["count"] >= usage["limit"])
     except redis.RedisError as error:  # django-ratelimit raises when its cache is down
-        if time.monotonic() - _last_warning[0] > 60:  # once a minute: an outage, not a flood
-            _last_warning[0] = time.monotonic()
-            log.warning("Login throttling could not reach the cache (%s); logins are %s "
-                        "(MORTAR_RATELIMIT_FAIL).", error,
-                        "refused" if settings.MORTAR_RATELIMIT_FAIL == "closed" else "allowed")
+        _outage_log.warning("Login throttling could not reach the cache (%s); logins are %s "
+                            "(MORTAR_RATELIMIT_FAIL).", error,
+                            "refused" if settings.MORTAR_RATELIMIT_FAIL == "closed" else "allowed")
         if settings.MORTAR_RATELIMIT_FAIL == "closed":
             raise Refused("SERVICE_UNAVAILABLE", "Logins cannot be checked right now; try "
                           "again in a minute.") from None

@@ -17,11 +17,12 @@ from models_registry.runtime import read_application, remembered_application
 
 from . import headers, metrics
 from .backends import BackendUnavailable, backend
+from .outage_log import OutageLog
 from .policy import buckets_of
 
 log = logging.getLogger(__name__)
+_outage_log = OutageLog(log)
 API_PATH = re.compile(r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/")
-WARN_EVERY_SECONDS = 60.0
 
 
 class RateLimitMiddleware:
@@ -63,8 +64,9 @@ class RateLimitMiddleware:
     def _backend_down(self, request: HttpRequest, error) -> HttpResponse:
         closed = settings.MORTAR_RATELIMIT_FAIL == "closed"
         metrics.BACKEND_ERRORS.labels("refused" if closed else "served").inc()
-        _warn(f"Rate limiting could not reach its backend ({error}); requests are "
-              f"{'refused (MORTAR_RATELIMIT_FAIL=closed)' if closed else 'served uncounted'}.")
+        _outage_log.warning("Rate limiting could not reach its backend (%s); requests are %s.",
+                            error, "refused (MORTAR_RATELIMIT_FAIL=closed)" if closed
+                            else "served uncounted")
         if closed:
             return headers.unavailable(
                 request, max(1, math.ceil(settings.MORTAR_RATELIMIT_RETRY_SECONDS)))
@@ -104,15 +106,3 @@ def _application(slug: str, fresh: bool) -> Application | None:
         return read_application(slug)[0]
     except (Application.DoesNotExist, DatabaseError):
         return None
-
-
-_last_warning = [-math.inf]
-
-
-def _warn(message: str) -> None:
-    """Log at most once a minute per process: a Redis outage must not flood the log (two
-    threads racing here may both log; that is harmless)."""
-    now = time.monotonic()
-    if now - _last_warning[0] >= WARN_EVERY_SECONDS:
-        _last_warning[0] = now
-        log.warning(message)

@@ -74,7 +74,7 @@ def api(demo):  # noqa: F811
 
 @pytest.fixture
 def fresh_warnings(monkeypatch):
-    monkeypatch.setattr(middleware, "_last_warning", [-math.inf])
+    monkeypatch.setattr(middleware._outage_log, "last", -math.inf)
 
 
 def backend_errors(outcome: str) -> float:

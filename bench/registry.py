@@ -7,8 +7,9 @@ import time
 from django.db import connection
 
 from models_registry import changes
+from models_registry.application_rows import current_application
 from models_registry.models import Application, DataModel, Property
-from models_registry.runtime import build_runtime_models, current_application, runtime_models
+from models_registry.runtime import build_runtime_models, runtime_models
 
 
 def run_all(quick: bool = False) -> dict:

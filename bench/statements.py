@@ -17,7 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from models_registry.runtime import application_row_sql
+from models_registry.application_rows import application_row_sql
 
 REPEATS = 20  # requests per count; the database-side count is their average
 

@@ -123,9 +123,9 @@ def related_cell(relation: Relation) -> Callable[[RuntimeRecord], str]:
 
 def belongs_to_relations(cls: type[RuntimeRecord]) -> list[Relation]:
     return [
-        relation
-        for relation, side in cls._mortar.relations.values()
-        if side == "source" and relation.kind == Relation.Kind.BELONGS_TO
+        end.relation
+        for end in cls._mortar.ends.values()
+        if end.side == "source" and end.relation.kind == Relation.Kind.BELONGS_TO
     ]
 
 

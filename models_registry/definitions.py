@@ -122,7 +122,7 @@ def _export_records(application: Application) -> dict[str, list[dict]]:
     for cls in built.by_id.values():
         spec = cls._mortar
         sources = {
-            name: relation for name, (relation, side) in spec.relations.items() if side == "source"
+            name: end.relation for name, end in spec.ends.items() if end.side == "source"
         }
         records = cls.objects.order_by("id").prefetch_related(
             *[spec.attname(name) for name, r in sources.items() if r.kind != "belongs_to"]
@@ -456,7 +456,7 @@ def _apply_records(application: Application, data: dict, files_dir: Path | None)
             if not record._state.adding and before == after:
                 continue
             try:
-                record.full_clean(exclude=[spec.attname(name) for name in spec.relations])
+                record.full_clean(exclude=[spec.attname(name) for name in spec.ends])
             except ValidationError as error:
                 raise DefinitionError([
                     f"data.{model_name} id {row['id']}: {_user_name(spec, k)}: {' '.join(m)}"
@@ -475,9 +475,9 @@ def _apply_links(record, row: dict) -> int:
     spec = record._mortar
     changed = 0
     for key, value in row.items():
-        if key not in spec.relations:
+        if key not in spec.ends:
             continue
-        relation, _ = spec.relations[key]  # the file check allows only the owning side
+        relation = spec.ends[key].relation  # the file check allows only the owning side
         if relation.kind == Relation.Kind.BELONGS_TO:
             if getattr(record, f"{relation.attname}_id") != value:
                 setattr(record, f"{relation.attname}_id", value)

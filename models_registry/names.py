@@ -1,28 +1,40 @@
 """Rules for the names builders give models, properties and relation fields.
 
-Names become GraphQL names (`allTask`, `TaskInput`, `Task.endDate`), so they follow GraphQL's
-name rules and must not clash with system fields, built-in types or names Mortar generates.
+Names become the names of an API's types and fields (`allTask`, `TaskInput`, `Task.endDate`),
+so they follow GraphQL's name rules and must not clash with system fields, with the API's own
+types or with the names it generates from other models (which the API registers here).
 """
 
 import re
+from dataclasses import dataclass
+
+from .specs import SYSTEM_COLUMNS
 
 MODEL_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 FIELD_NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
 MAX_LENGTH = 63
 
-SYSTEM_FIELDS = {"id", "createdAt", "updatedAt"}
+SYSTEM_FIELDS = set(SYSTEM_COLUMNS)
 # Names with a meaning of their own in queries and inputs.
 RESERVED_FIELDS = SYSTEM_FIELDS | {"_and", "_or", "_add", "_remove", "_replace", "__typename"}
-RESERVED_MODELS = {
-    "Query", "Mutation", "Subscription", "String", "Int", "Float", "Boolean", "ID", "JSON",
-    "Date", "DateTime", "Time", "Decimal", "Upload", "File", "FileInput", "SortOrder",
-    "DeleteManyInput", "IdInput", "LoginResult", "RefreshResult", "RevokeResult", "Jwt",
-}
-# Types generated per model: a model named `Task` owns `TaskInput`, `TaskFilterInput`, ...
-GENERATED_SUFFIXES = (
-    "Input", "FilterInput", "SortInput", "SortField", "ResultSet", "Field", "RelationInput",
-    "RelationSortInput", "ManyRelationInput",
-)
+
+
+@dataclass(frozen=True)
+class GeneratedNames:
+    """The names an API generates from model names, registered by that API (the data API,
+    from its AppConfig.ready()): this module knows the rules, not the API."""
+
+    types: frozenset[str] = frozenset()  # type names of the API itself: StringFilter, ...
+    type_suffixes: tuple[str, ...] = ()  # a model Task owns the types Task<suffix>
+    field_prefixes: tuple[str, ...] = ()  # and the root fields <prefix>Task
+
+
+_generated = GeneratedNames()
+
+
+def register_generated_names(names: GeneratedNames) -> None:
+    global _generated
+    _generated = names
 
 
 def model_name_problems(name: str, other_model_names: set[str]) -> list[str]:
@@ -34,24 +46,35 @@ def model_name_problems(name: str, other_model_names: set[str]) -> list[str]:
         ]
     if len(name) > MAX_LENGTH:
         return [f"Model names have at most {MAX_LENGTH} characters."]
-    if name in RESERVED_MODELS:
-        return [f"{name!r} is reserved by the API; choose another model name."]
+    types, suffixes = _generated.types, _generated.type_suffixes
+    for suffix in ("", *suffixes):
+        if name + suffix in types:
+            return [f"{name!r} is reserved: the API has a type {name + suffix!r} of its own"
+                    + (f", and {name!r} would make another (its {suffix} type)" if suffix
+                       else "") + "; choose another model name."]
     lowered = {other.lower(): other for other in other_model_names}
     if name.lower() in lowered:
         return [f"There is already a model named {lowered[name.lower()]!r} in this application."]
     for other in other_model_names:
-        for suffix in GENERATED_SUFFIXES:
-            if name == other + suffix:
-                return [
-                    f"{name!r} clashes with the type {name!r} generated for model {other!r}; "
-                    "choose another model name."
-                ]
-            if other == name + suffix:
-                return [
-                    f"The model {other!r} would clash with the type {other!r} generated for "
-                    f"{name!r}; choose another model name."
-                ]
+        clash = _generated_clash(name, other)
+        if clash is not None:
+            return [f"{name!r} and the model {other!r} would both generate {clash!r}; choose "
+                    "another model name."]
     return []
+
+
+def _generated_clash(name: str, other: str) -> str | None:
+    """A generated type or root field name that models `name` and `other` would share."""
+    suffixes = ("", *_generated.type_suffixes)
+    for mine in suffixes:
+        for theirs in suffixes:
+            if name + mine == other + theirs:
+                return name + mine
+    for mine in _generated.field_prefixes:
+        for theirs in _generated.field_prefixes:
+            if mine + name == theirs + other:
+                return mine + name
+    return None
 
 
 def field_name_problems(name: str, model_name: str, other_field_names: set[str]) -> list[str]:

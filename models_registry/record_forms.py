@@ -34,7 +34,7 @@ from .kinds import (
     UrlKind,
 )
 from .models import Property
-from .runtime import RuntimeRecord, relation_attname
+from .runtime import RuntimeRecord
 
 T = TypeVar("T")
 
@@ -178,9 +178,9 @@ def record_form_class(cls: type[RuntimeRecord]) -> type[RecordForm]:
         else:
             kinds[prop.attname] = KINDS[prop.kind]
             model_fields.append(prop.attname)
-    for name, (relation, side) in spec.relations.items():
-        if side == "source":
-            attname = relation_attname(relation, side)
+    for name, end in spec.ends.items():
+        if end.side == "source":
+            attname = end.attname
             labels[attname] = name
             model_fields.append(attname)
     base = type(

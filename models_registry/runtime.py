@@ -9,11 +9,8 @@ row, which every request reads anyway.
 
 from __future__ import annotations
 
-import functools
-import threading
 import weakref
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.apps.registry import Apps
 from django.conf import settings
@@ -21,45 +18,17 @@ from django.db import connection, models
 from django.db.migrations.state import AppConfigStub
 from django.db.models.functions import Coalesce
 
+from .application_rows import forget_application_rows
 from .kinds import KINDS
-from .models import Application, DataModel, Property, Relation
+from .lru import LruCache
+from .models import Application, DataModel, Relation
+from .specs import ModelSpec, RelationEnd, relation_attname
 
 ON_DELETE = {
     Relation.OnDelete.NULLIFY: models.SET_NULL,
     Relation.OnDelete.CASCADE: models.CASCADE,
     Relation.OnDelete.RESTRICT: models.PROTECT,
 }
-
-
-@dataclass
-class ModelSpec:
-    """What a runtime class represents: its metadata and the user names of its fields."""
-
-    data_model: DataModel
-    properties: dict[str, Property] = field(default_factory=dict)  # by user name
-    # user field name -> (relation, "source" | "target"): which side of the relation this is.
-    relations: dict[str, tuple[Relation, str]] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.data_model.name
-
-    def attname(self, field_name: str) -> str:
-        """The runtime attribute behind a user field name (`endDate` -> `p12`)."""
-        if field_name in SYSTEM_ATTNAMES:
-            return SYSTEM_ATTNAMES[field_name]
-        if field_name in self.properties:
-            return self.properties[field_name].attname
-        relation, side = self.relations[field_name]
-        return relation_attname(relation, side)
-
-
-SYSTEM_ATTNAMES = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at"}
-
-
-def relation_attname(relation: Relation, side: str) -> str:
-    base = f"r{relation.pk}" if relation.kind == Relation.Kind.BELONGS_TO else f"m{relation.pk}"
-    return base if side == "source" else f"{base}_set"
 
 
 class RuntimeRecord(models.Model):
@@ -150,8 +119,9 @@ def build_from_metadata(
     attrs_of = {dm.pk: _base_attrs(dm, specs[dm.pk], registry, label) for dm in data_models}
 
     for relation in relations:
-        specs[relation.source_id].relations[relation.source_field] = (relation, "source")
-        specs[relation.target_id].relations[relation.target_field] = (relation, "target")
+        source, target = specs[relation.source_id], specs[relation.target_id]
+        source.ends[relation.source_field] = RelationEnd(relation, "source", target)
+        target.ends[relation.target_field] = RelationEnd(relation, "target", source)
         target_ref = f"{label}.T{relation.target_id}"
         if relation.kind == Relation.Kind.BELONGS_TO:
             attrs_of[relation.source_id][relation.attname] = models.ForeignKey(
@@ -177,6 +147,8 @@ def build_from_metadata(
     by_id = {
         dm.pk: type(f"T{dm.pk}", (RuntimeRecord,), attrs_of[dm.pk]) for dm in data_models
     }
+    for model_id, cls in by_id.items():
+        specs[model_id].model_class = cls
     if registry._pending_operations:  # a relation points at a model that was not built
         raise RuntimeError(f"unresolved runtime relations: {list(registry._pending_operations)}")
     return RuntimeModels(
@@ -243,8 +215,7 @@ def _build_link_class(relation: Relation, registry: Apps, label: str) -> None:
     )
 
 
-_cache: OrderedDict[int, RuntimeModels] = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: LruCache[RuntimeModels] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)
 
 
 def runtime_models(application: Application) -> RuntimeModels:
@@ -253,18 +224,14 @@ def runtime_models(application: Application) -> RuntimeModels:
     Callers read the application row at the start of each request (one indexed query): that
     read is the whole freshness check.
     """
-    global _schema_generation
-    with _cache_lock:
-        cached = _cache.get(application.pk)
-        if cached is not None and cached.version == application.schema_version:
-            _cache.move_to_end(application.pk)
-        else:
-            cached = build_runtime_models(application)
-            _cache[application.pk] = cached
-            _cache.move_to_end(application.pk)
-            while len(_cache) > settings.MORTAR_RUNTIME_CACHE_SIZE:
-                _cache.popitem(last=False)
-            _schema_generation += 1
+
+    def build() -> RuntimeModels:
+        global _schema_generation
+        _schema_generation += 1
+        return build_runtime_models(application)
+
+    cached = _cache.get_or_make(application.pk, build,
+                                fresh=lambda found: found.version == application.schema_version)
     _forget_stale_prepared_statements()
     return cached
 
@@ -295,78 +262,7 @@ def _forget_stale_prepared_statements() -> None:
     _generation_seen[raw] = _schema_generation
 
 
-_application_rows: OrderedDict[str, tuple[str, Application]] = OrderedDict()
-
-
-def current_application(slug: str) -> Application:
-    """The application row as of now (one indexed query); see `read_application`."""
-    return read_application(slug)[0]
-
-
-def read_application(slug: str) -> tuple[Application, str]:
-    """The application row as of now and its fingerprint: one indexed query.
-
-    The row is read with a plain cursor (no ORM query building, the costly part of a read
-    this small); the Application object is made again only when the row changed. Callers
-    must treat the returned object as read-only: it is shared between requests.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(application_row_sql(), [slug])
-        row = cursor.fetchone()
-    if row is None:
-        raise Application.DoesNotExist(f"There is no application {slug!r}.")
-    fingerprint = row[0]
-    with _cache_lock:
-        cached = _application_rows.get(slug)
-        if cached is not None and cached[0] == fingerprint:
-            _application_rows.move_to_end(slug)
-            return cached[1], fingerprint
-    application = Application.objects.get(slug=slug)  # rare: only when the row changed
-    with _cache_lock:
-        _application_rows[slug] = (fingerprint, application)
-        while len(_application_rows) > settings.MORTAR_RUNTIME_CACHE_SIZE:
-            _application_rows.popitem(last=False)
-    return application, fingerprint
-
-
-def remembered_application(slug: str) -> tuple[Application, str] | None:
-    """The application as this process last read it, and its fingerprint; no query.
-
-    A request may start from it when its first statement also compares
-    `application_fingerprint_sql()` with this fingerprint and the request is run again
-    should the two differ.
-    """
-    with _cache_lock:
-        remembered = _application_rows.get(slug)
-    return None if remembered is None else (remembered[1], remembered[0])
-
-
-@functools.cache
-def application_fingerprint_sql() -> str:
-    """A scalar subquery whose value changes whenever anything in the row of the application
-    with slug %s does (NULL once it is gone): the whole row as JSON text."""
-    return f"(SELECT {_fingerprint()} FROM {_application_table()} WHERE slug = %s)"
-
-
-def _application_table() -> str:
-    return connection.ops.quote_name(Application._meta.db_table)
-
-
-def _fingerprint() -> str:
-    columns = ", ".join(connection.ops.quote_name(f.column)
-                        for f in Application._meta.concrete_fields)
-    if connection.vendor == "postgresql":
-        return f"json_build_array({columns})::text"
-    return f"json_array({columns})"
-
-
-@functools.cache
-def application_row_sql() -> str:
-    return f"SELECT {_fingerprint()} FROM {_application_table()} WHERE slug = %s"
-
-
 def forget_runtime_models() -> None:
     """Drop every cached build (tests, and after bulk definition loads)."""
-    with _cache_lock:
-        _cache.clear()
-        _application_rows.clear()
+    _cache.clear()
+    forget_application_rows()

@@ -7,4 +7,11 @@ class DataApiConfig(AppConfig):
     verbose_name = "Data API"
 
     def ready(self):
+        from models_registry.names import GeneratedNames, register_generated_names
+
         from . import cors  # noqa: F401  (connects the per-application CORS receiver)
+        from .schema.build import MODEL_TYPE_SUFFIXES, ROOT_FIELD_PREFIXES, fixed_type_names
+
+        # Model names that would clash with the schema's own names are refused when defined.
+        register_generated_names(GeneratedNames(frozenset(fixed_type_names()),
+                                                MODEL_TYPE_SUFFIXES[1:], ROOT_FIELD_PREFIXES))

@@ -12,8 +12,8 @@ from corsheaders.signals import check_request_enabled
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from models_registry.application_rows import current_application
 from models_registry.models import Application
-from models_registry.runtime import current_application
 
 API_PATH = re.compile(r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/")
 

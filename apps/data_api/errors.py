@@ -1,5 +1,10 @@
-"""Errors a client may see: each carries its `extensions.code`; `format_error` is the only place
-that decides what of an exception reaches a response."""
+"""Errors a client may see, and what of an exception reaches a response.
+
+Each error class carries its `extensions.code` (an `ErrorCode`); `coded` turns what the
+database, graphql-core or identity raised into one of them; `error_entry` is the only place
+that decides what of an exception a client sees (anything unforeseen: a logged
+INTERNAL_SERVER_ERROR, never a stack trace or SQL).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,12 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import HttpResponse
 from graphql import GraphQLError
+
+from apps.error_codes import ErrorCode
+from apps.identity.sessions import Refused
 
 log = logging.getLogger(__name__)
 VALUE_ERRORS = (ValueError, TypeError, ValidationError)  # raised by scalars parsing input
@@ -23,11 +32,16 @@ class RequestError(Exception):
         self.errors = errors
         self.status = status
 
+    @classmethod
+    def bad_input(cls, message: str, status: int = 400) -> RequestError:
+        return cls([{"message": message, "extensions": {"code": ErrorCode.BAD_USER_INPUT}}],
+                   status)
+
 
 class ApiError(Exception):
-    code = "INTERNAL_SERVER_ERROR"
+    code = ErrorCode.INTERNAL_SERVER_ERROR
 
-    def __init__(self, message: str, code: str | None = None, **extensions: Any):
+    def __init__(self, message: str, code: ErrorCode | None = None, **extensions: Any):
         super().__init__(message)
         self.message = message
         self.extensions = extensions
@@ -36,31 +50,31 @@ class ApiError(Exception):
 
 
 class BadUserInput(ApiError):
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
 
 class NotFound(ApiError):
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
 
 
 class Forbidden(ApiError):
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 class Conflict(ApiError):
-    code = "CONFLICT"
+    code = ErrorCode.CONFLICT
 
 
 class ValidationFailed(ApiError):
-    code = "VALIDATION_ERROR"
+    code = ErrorCode.VALIDATION_ERROR
 
 
 class QueryTooComplex(ApiError):
-    code = "QUERY_TOO_COMPLEX"
+    code = ErrorCode.QUERY_TOO_COMPLEX
 
 
 class Timeout(ApiError):
-    code = "TIMEOUT"
+    code = ErrorCode.TIMEOUT
 
 
 _VARIABLE_AT = re.compile(r"^Variable '\$(?P<variable>\w+)' got invalid value .*? at "
@@ -89,7 +103,7 @@ def _innermost(error: GraphQLError) -> BaseException | None:
     return original
 
 
-def error_response(status: int, message: str, code: str,
+def error_response(status: int, message: str, code: ErrorCode,
                    content_type: str = "application/json") -> HttpResponse:
     """An HTTP response whose body is one GraphQL-shaped error (for refusals before any
     GraphQL work: unknown application, wrong method, body too large)."""
@@ -111,11 +125,11 @@ def error_entry(error: BaseException, path: list | None = None, locations=None) 
         original is None or isinstance(original, VALUE_ERRORS)
     ):  # graphql-core's own (syntax, validation, variables) or a scalar refusing a value
         entry["message"] = error.message
-        extensions = {"code": (error.extensions or {}).get("code", "BAD_USER_INPUT")}
+        extensions = {"code": (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT)}
     else:
         log.exception("data API failure", exc_info=original or error)
         entry["message"] = "Internal server error; it has been logged."
-        extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR}
     if isinstance(error, GraphQLError) and error.locations:
         locations = error.locations
     if locations:
@@ -125,3 +139,49 @@ def error_entry(error: BaseException, path: list | None = None, locations=None) 
         entry["path"] = list(path)
     entry["extensions"] = extensions
     return entry
+
+
+def forbidden_entry(path: list[str]) -> dict:
+    """A relation field left empty because the caller may not read its records."""
+    return {"message": f"You may not read the records of {path[-1]}; it is left empty.",
+            "path": path, "extensions": {"code": ErrorCode.FORBIDDEN}}
+
+
+# -- what others raise, as coded errors -----------------------------------------------------
+
+
+def coded(error: Exception) -> Exception:
+    """The error a client should see for `error`: an ApiError when its cause is known (an
+    argument graphql-core refused, an identity refusal, a database rule, the timeout), else
+    `error` itself (which `error_entry` logs and reports as INTERNAL_SERVER_ERROR)."""
+    if isinstance(error, GraphQLError) and error.original_error is None:
+        return BadUserInput(error.message)  # argument coercion
+    if isinstance(error, Refused):
+        return ApiError(error.message, code=error.code)
+    if isinstance(error, IntegrityError):
+        return _integrity_error(error)
+    if isinstance(error, UnicodeEncodeError):
+        return BadUserInput("Text must be valid Unicode: a lone surrogate (such as \\ud800) "
+                            "can be neither stored nor searched for.")
+    if isinstance(error, DataError):
+        return BadUserInput("The database cannot take one of the values (text with a NUL "
+                            "character, or a number out of its range); nothing was changed.")
+    if isinstance(error, OperationalError) and _is_timeout(error):
+        return Timeout("The query ran longer than this application's statement timeout; "
+                       "narrow it with where or a smaller page.")
+    return error
+
+
+def _integrity_error(error: IntegrityError) -> ApiError:
+    """A rule the database itself enforced; checked beforehand, so met here only in a race."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(error):
+        return Conflict("Another request wrote a record with the same unique value at the "
+                        "same time; read the current data and try again.")
+    return ValidationFailed("The database refused the change (a required value missing or a "
+                            "related record gone meanwhile); nothing was changed.")
+
+
+def _is_timeout(error: OperationalError) -> bool:
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate == "57014" or "interrupted" in str(error)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from django.db import DatabaseError
 
-from models_registry.models import Application
-from models_registry.runtime import (
+from models_registry.application_rows import (
     application_fingerprint_sql,
     read_application,
     remembered_application,
 )
+from models_registry.models import Application
 
-from .sql import Sql
+from .sql.text import Sql
 
 
 class StaleApplication(Exception):

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import uploads, views
+from . import views
 
 urlpatterns = [
     path("<slug:slug>/graphql", views.graphql, name="data-api"),
-    path("<slug:slug>/files", uploads.upload, name="data-api-files"),
+    path("<slug:slug>/files", views.upload, name="data-api-files"),
 ]

@@ -1,20 +1,25 @@
-"""The HTTP endpoint /api/<slug>/graphql, following the GraphQL-over-HTTP specification."""
+"""The HTTP endpoints of an application's data API: /api/<slug>/graphql (following the
+GraphQL-over-HTTP specification, GraphiQL for browsers) and /api/<slug>/files (uploads)."""
 
 from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
+from apps.error_codes import ErrorCode
 from apps.identity.principals import Unauthenticated, authenticate
+from models_registry.files import store_file
 from models_registry.models import Application
 
 from .errors import RequestError, error_response
-from .executor import run_query
 from .freshness import Freshness, StaleApplication
+from .request.executor import run_query
+from .write.files import make_reference
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -28,7 +33,7 @@ def _response_type(request: HttpRequest) -> str:
 def graphql(request: HttpRequest, slug: str) -> HttpResponse:
     content_type = _response_type(request)
     if request.method not in ("GET", "POST"):
-        response = error_response(405, "Use POST (or GET for queries).", "BAD_USER_INPUT",
+        response = error_response(405, "Use POST (or GET for queries).", ErrorCode.BAD_USER_INPUT,
                                    content_type)
         response["Allow"] = "GET, POST"
         return response
@@ -41,7 +46,7 @@ def graphql(request: HttpRequest, slug: str) -> HttpResponse:
             application, freshness = Freshness.reread(slug)
             response = _respond(request, application, freshness, content_type)
     except Application.DoesNotExist:
-        return error_response(404, f"There is no application {slug!r}.", "NOT_FOUND",
+        return error_response(404, f"There is no application {slug!r}.", ErrorCode.NOT_FOUND,
                                content_type)
     request.mortar_application = application  # for the CORS check on the way out
     return response
@@ -56,15 +61,15 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
     if length > application.max_body_bytes:
         return error_response(
             413, f"The request body is over {application.max_body_bytes} bytes.",
-            "BAD_USER_INPUT", content_type)
+            ErrorCode.BAD_USER_INPUT, content_type)
     try:
         query, variables, operation_name = _request_params(request)
     except ValueError as error:
-        return error_response(400, str(error), "BAD_USER_INPUT", content_type)
+        return error_response(400, str(error), ErrorCode.BAD_USER_INPUT, content_type)
     try:
         principal = authenticate(application, request.headers.get("Authorization"))
     except Unauthenticated as error:
-        response = error_response(401, str(error), "UNAUTHENTICATED", content_type)
+        response = error_response(401, str(error), ErrorCode.UNAUTHENTICATED, content_type)
         response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return response
     try:
@@ -120,3 +125,31 @@ def graphiql(request: HttpRequest) -> HttpResponse:
     context.update(graphiql_header_editor_enabled=True, graphiql_should_persist_headers=False,
                    graphiql_input_value_deprecation=False, subscription_path=None)
     return render(request, "graphene/graphiql.html", context)
+
+
+@csrf_exempt
+def upload(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method != "POST":
+        response = error_response(
+            405, "Upload with POST, as multipart/form-data with a field named file.",
+            ErrorCode.BAD_USER_INPUT)
+        response["Allow"] = "POST"
+        return response
+    try:
+        Freshness.reread(slug)
+    except Application.DoesNotExist:
+        return error_response(404, f"There is no application {slug!r}.", ErrorCode.NOT_FOUND)
+    limit = settings.MORTAR_MAX_UPLOAD_BYTES
+    if int(request.headers.get("Content-Length") or 0) > limit + 64 * 1024:  # + form overhead
+        return error_response(413, f"Files may be at most {limit} bytes.", ErrorCode.BAD_USER_INPUT)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return error_response(
+            400, "No file: send multipart/form-data with the file in a field named file "
+                 "(curl -F file=@photo.png ...).", ErrorCode.BAD_USER_INPUT)
+    if uploaded.size > limit:
+        return error_response(413, f"Files may be at most {limit} bytes.", ErrorCode.BAD_USER_INPUT)
+    stored = store_file(uploaded.name, uploaded, uploaded.content_type)
+    return JsonResponse({"reference": make_reference(slug, stored), "name": stored["name"],
+                         "size": stored["size"], "contentType": stored["contentType"]},
+                        status=201)

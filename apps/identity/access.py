@@ -7,14 +7,15 @@ so a change is seen by the next request without a query per request.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from models_registry.lru import LruCache
 from models_registry.models import Application
 
 from .models import Permission
@@ -84,22 +85,21 @@ def _with_user(value: Any, user_id: int | None) -> Any:
     return user_id if value == CURRENT_USER else value
 
 
-_rules: dict[int, tuple[Any, dict]] = {}
-_rules_lock = threading.Lock()
+_rules: LruCache[tuple[Any, dict]] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)
 
 
 def access_for(application: Application, principal: Principal) -> Access:
     if principal.actions:
         return Access(principal, {})
-    with _rules_lock:
-        cached = _rules.get(application.pk)
-    if cached is None or cached[0] != application.updated_at:
+
+    def read_rules() -> tuple[Any, dict]:
         rules = {(p.data_model_id, p.operation): Rule(p.access, frozenset(p.roles or ()),
                                                       p.condition)
                  for p in Permission.objects.filter(data_model__application=application)}
-        cached = (application.updated_at, rules)
-        with _rules_lock:
-            _rules[application.pk] = cached
+        return application.updated_at, rules
+
+    cached = _rules.get_or_make(application.pk, read_rules,
+                                fresh=lambda found: found[0] == application.updated_at)
     return Access(principal, cached[1])
 
 

@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from models_registry.models import Application, DataModel, Property, Relation
-from models_registry.runtime import relation_attname
+from models_registry.specs import relation_attname
 
 ACCESS_LIFETIME = (60, 10_800)
 REFRESH_LIFETIME = (60, 1_209_600)

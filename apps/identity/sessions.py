@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
+from apps.error_codes import ErrorCode
 from apps.ratelimit.outage_log import OutageLog
 from models_registry.models import Application
 from models_registry.runtime import runtime_models
@@ -26,10 +27,10 @@ _outage_log = OutageLog(logging.getLogger(__name__))
 
 
 class Refused(Exception):
-    """Refused with a data API error code (RATE_LIMITED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT,
+    """Refused with an API error code (RATE_LIMITED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT,
     SERVICE_UNAVAILABLE)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: ErrorCode, message: str):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -53,8 +54,8 @@ def profile_of(application: Application, profile_uuid: str) -> AuthProfile:
     except ValueError:
         found = None
     if found is None:
-        raise Refused("BAD_USER_INPUT", f"There is no auth profile {profile_uuid!r} in this "
-                      "application; copy its uuid from the admin.")
+        raise Refused(ErrorCode.BAD_USER_INPUT, f"There is no auth profile {profile_uuid!r} "
+                      "in this application; copy its uuid from the admin.")
     return found
 
 
@@ -75,7 +76,7 @@ def _throttled(request: HttpRequest, application: Application, username: str,
                             "(MORTAR_RATELIMIT_FAIL).", error,
                             "refused" if settings.MORTAR_RATELIMIT_FAIL == "closed" else "allowed")
         if settings.MORTAR_RATELIMIT_FAIL == "closed":
-            raise Refused("SERVICE_UNAVAILABLE", "Logins cannot be checked right now; try "
+            raise Refused(ErrorCode.SERVICE_UNAVAILABLE, "Logins cannot be checked right now; try "
                           "again in a minute.") from None
     return used_up
 
@@ -84,8 +85,8 @@ def login(request: HttpRequest, application: Application, profile_uuid: str, use
           password: str) -> dict:
     profile = profile_of(application, profile_uuid)
     if _throttled(request, application, username, increment=False):
-        raise Refused("RATE_LIMITED", "Too many failed logins from here or for this username; "
-                      "wait a few minutes and try again.")
+        raise Refused(ErrorCode.RATE_LIMITED, "Too many failed logins from here or for this "
+                      "username; wait a few minutes and try again.")
     users = runtime_models(application).by_id[profile.user_model_id]
     username_column = profile.username_property.attname
     found = (users.objects.filter(**{username_column: username})
@@ -114,11 +115,12 @@ def revoke(application: Application, token: str) -> dict:
 def generate_jwt(application: Application, principal: Principal, user_id: int,
                  profile_uuid: str, custom_fields) -> dict:
     if not principal.actions:
-        raise Refused("FORBIDDEN", "generateJwt is for action scripts: send a server key as "
-                      "Authorization: Bearer mk_….")
+        raise Refused(ErrorCode.FORBIDDEN, "generateJwt is for action scripts: send a server "
+                      "key as Authorization: Bearer mk_….")
     profile = profile_of(application, profile_uuid)
     users = runtime_models(application).by_id[profile.user_model_id]
     if not users.objects.filter(pk=user_id).exists():
-        raise Refused("NOT_FOUND", f"There is no {profile.user_model.name} with id {user_id}.")
+        raise Refused(ErrorCode.NOT_FOUND,
+                      f"There is no {profile.user_model.name} with id {user_id}.")
     return {"jwtToken": tokens.access_token(profile, user_id, uuid.uuid4(), timezone.now(),
                                             custom_fields=custom_fields)}

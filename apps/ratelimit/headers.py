@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from django.http import HttpRequest, HttpResponse
 
+from apps.error_codes import ErrorCode
+
 from .policy import Bucket, Decision
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -37,12 +39,12 @@ def retry_after_seconds(decision: Decision) -> int:
 
 def refused(request: HttpRequest, decision: Decision) -> HttpResponse:
     if not any(state.bucket.capacity for state in decision.states):
-        return _error(request, 429, "RATE_LIMITED",
+        return _error(request, 429, ErrorCode.RATE_LIMITED,
                       "This application's rate limits are all 0, so it serves no requests; "
                       "its builders can raise them on its admin page.")
     wait = retry_after_seconds(decision)
     limits = ", ".join(f"{s.bucket.capacity:,} per {s.bucket.name}" for s in decision.states)
-    response = _error(request, 429, "RATE_LIMITED",
+    response = _error(request, 429, ErrorCode.RATE_LIMITED,
                       f"This application has used up its requests ({limits}); "
                       f"try again in {wait} s.", retryAfter=wait)
     response["Retry-After"] = str(wait)
@@ -50,14 +52,14 @@ def refused(request: HttpRequest, decision: Decision) -> HttpResponse:
 
 
 def unavailable(request: HttpRequest, retry_after: int) -> HttpResponse:
-    response = _error(request, 503, "SERVICE_UNAVAILABLE",
+    response = _error(request, 503, ErrorCode.SERVICE_UNAVAILABLE,
                       "Requests cannot be counted right now, so none are served; "
                       f"try again in {retry_after} s.")
     response["Retry-After"] = str(retry_after)
     return response
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str,
+def _error(request: HttpRequest, status: int, code: ErrorCode, message: str,
            **extensions) -> HttpResponse:
     """A GraphQL-shaped error body, in the media type the client accepts."""
     content_type = (GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("Accept", "")

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
+from models_registry.application_rows import read_application, remembered_application
 from models_registry.models import Application
-from models_registry.runtime import read_application, remembered_application
 
 from . import headers, metrics
 from .backends import BackendUnavailable, backend

@@ -75,7 +75,7 @@ def test_body_over_the_limit_is_413(api, demo):
 
 
 def test_nothing_internal_leaks(api, demo, monkeypatch):
-    from apps.data_api import executor
+    from apps.data_api.request import executor
 
     def broken(*args, **kwargs):
         raise RuntimeError("SELECT secret FROM /etc/passwd")

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.contrib.auth.hashers import check_password
 
-from apps.data_api.executor import run_query
 from apps.data_api.freshness import Freshness
+from apps.data_api.request.executor import run_query
 from apps.identity.principals import SERVER
 from models_registry import changes
 from models_registry.models import DataModel

@@ -179,7 +179,8 @@ def test_introspection_beside_data_goes_through_graphql_core(api):
 def test_statement_timeout_stops_a_slow_statement():
     from django.db import OperationalError
 
-    from apps.data_api.executor import _graphql_error, statement_timeout
+    from apps.data_api.errors import coded
+    from apps.data_api.request.timeout import statement_timeout
 
     slow = ("SELECT pg_sleep(2)" if connection.vendor == "postgresql" else
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
@@ -187,13 +188,13 @@ def test_statement_timeout_stops_a_slow_statement():
     with pytest.raises(OperationalError) as stopped, statement_timeout(50):
         with connection.cursor() as cursor:
             cursor.execute(slow)
-    assert _graphql_error(stopped.value).code == "TIMEOUT"
+    assert coded(stopped.value).code == "TIMEOUT"
 
 
 def test_schema_changes_are_not_bound_by_the_api_timeout(demo):
     """The API's timeout stays on the connection (no statement per request to set it); schema
     changes, which may scan big tables, lift it inside their own transaction."""
-    from apps.data_api.executor import statement_timeout
+    from apps.data_api.request.timeout import statement_timeout
     from models_registry import changes
 
     with statement_timeout(50):
@@ -215,7 +216,7 @@ def test_a_new_literal_in_a_known_shape_is_still_checked(api):
 
 
 def test_new_literals_in_a_known_shape_skip_the_parser(api, monkeypatch):
-    from apps.data_api import documents
+    from apps.data_api.request import documents
 
     query = '{ allTask(where: { name: { matches: %s }, id: { in: %s } }) { results { id } } }'
     assert api.data(query % ('"design"', "[1, 9, 10]"))["allTask"]["results"] == [

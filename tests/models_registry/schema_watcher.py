@@ -11,7 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
 os.environ.setdefault("MORTAR_DEBUG", "1")
 django.setup()
 
-from models_registry.runtime import current_application, runtime_models  # noqa: E402
+from models_registry.application_rows import current_application  # noqa: E402
+from models_registry.runtime import runtime_models  # noqa: E402
 
 for line in sys.stdin:
     slug, model_name = line.split()

@@ -13,7 +13,8 @@ import django.apps
 from django.db import connection
 
 from models_registry import changes
-from models_registry.runtime import current_application, runtime_models
+from models_registry.application_rows import current_application
+from models_registry.runtime import runtime_models
 
 WATCHER = Path(__file__).with_name("schema_watcher.py")
 

@@ -15,8 +15,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from apps.identity import server_keys
+from models_registry.application_rows import read_application
 from models_registry.models import Application
-from models_registry.runtime import read_application
 
 from ..data_api.conftest import Api, demo  # noqa: F401  (the fixture)
 from .conftest import sixteen_clients

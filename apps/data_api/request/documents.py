@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +40,9 @@ from graphql.language.block_string import dedent_block_string_lines
 from graphql.pyutils import Undefined
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from .errors import error_entry
+from models_registry.lru import LruCache
+
+from ..errors import error_entry
 from .input_paths import input_path
 
 KEPT = 256
@@ -85,22 +85,21 @@ class Template:
 class DocumentCache:
     def __init__(self, schema: GraphQLSchema):
         self.schema = schema
-        self.texts: OrderedDict = OrderedDict()
-        self.templates: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
+        self.texts: LruCache[Prepared] = LruCache(KEPT)
+        self.templates: LruCache[Template] = LruCache(KEPT)
 
     def prepare(self, text: str, introspection: bool) -> Prepared:
         key = (text, introspection)
-        cached = self._get(self.texts, key)
+        cached = self.texts.get(key)
         if cached is None:
             cached = self._prepare(text, introspection)
-            self._put(self.texts, key, cached)
+            self.texts.put(key, cached)
         return cached
 
     def _prepare(self, text: str, introspection: bool) -> Prepared:
         lexed = lex(text)
         if lexed is not None:
-            template = self._get(self.templates, (lexed[0], introspection))
+            template = self.templates.get((lexed[0], introspection))
             if template is not None:
                 values = template.bind(lexed[1])
                 if values is not None:
@@ -115,21 +114,8 @@ class DocumentCache:
         if not errors and lexed is not None:
             template = make_template(self.schema, document, len(lexed[1]))
             if template is not None:
-                self._put(self.templates, (lexed[0], introspection), template)
+                self.templates.put((lexed[0], introspection), template)
         return Prepared(document, errors)
-
-    def _get(self, cache: OrderedDict, key):
-        with self.lock:
-            found = cache.get(key)
-            if found is not None:
-                cache.move_to_end(key)
-            return found
-
-    def _put(self, cache: OrderedDict, key, value) -> None:
-        with self.lock:
-            cache[key] = value
-            while len(cache) > KEPT:
-                cache.popitem(last=False)
 
 
 _TOKENS = re.compile(r"""

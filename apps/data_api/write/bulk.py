@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from models_registry.runtime import RuntimeRecord
 
-from .sql import dialect, q
+from ..sql.dialects import dialect
+from ..sql.text import q
 
 
 def insert_records(cls: type[RuntimeRecord], rows: list[dict[str, Any]]) -> list[int]:

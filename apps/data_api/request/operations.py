@@ -7,8 +7,6 @@ depend on the variables, and such operations work them out per request.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from graphql import GraphQLSchema, OperationType, get_operation_ast
@@ -23,7 +21,9 @@ from graphql.language import (
     visit,
 )
 
-from .errors import RequestError
+from models_registry.lru import LruCache
+
+from ..errors import RequestError
 from .limits import depths
 
 KEPT = 256
@@ -58,22 +58,15 @@ class OperationCache:
     def __init__(self, schema: GraphQLSchema, record_types: set[str]):
         self.schema = schema
         self.record_types = record_types
-        self.kept: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
+        self.kept: LruCache[Operation] = LruCache(KEPT)
 
     def get(self, document: DocumentNode, name: str | None) -> Operation:
         """The operation called `name` (or the only one). Raises RequestError."""
         key = (id(document), name)
-        with self.lock:
-            found = self.kept.get(key)
-            if found is not None and found.document is document:
-                self.kept.move_to_end(key)
-                return found
-        found = self._make(document, name)
-        with self.lock:
-            self.kept[key] = found
-            while len(self.kept) > KEPT:
-                self.kept.popitem(last=False)
+        found = self.kept.get(key)
+        if found is None or found.document is not document:
+            found = self._make(document, name)
+            self.kept.put(key, found)
         return found
 
     def _make(self, document: DocumentNode, name: str | None) -> Operation:
@@ -81,7 +74,7 @@ class OperationCache:
         if node is None:
             message = (f"No operation named {name!r} in the document." if name
                        else "The document has several operations: say which in operationName.")
-            raise RequestError([{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}])
+            raise RequestError.bad_input(message)
         fragments = {d.name.value: d for d in document.definitions
                      if isinstance(d, FragmentDefinitionNode)}
         return Operation(self.schema, self.record_types, document, node, fragments,

@@ -8,7 +8,7 @@ from graphql.language import FieldNode
 
 from models_registry.models import Application
 
-from .errors import QueryTooComplex
+from ..errors import QueryTooComplex
 
 
 def depths(schema: GraphQLSchema, root: GraphQLObjectType, fragments: dict, variables: dict,

@@ -8,12 +8,11 @@ is spliced into the response as it is.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.storage import default_storage
-from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, get_named_type
 from graphql.execution.collect_fields import collect_sub_fields
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
@@ -22,12 +21,14 @@ from apps.identity.access import Access
 from models_registry.kinds import KINDS
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, RuntimeRecord
+from models_registry.specs import SYSTEM_COLUMNS, RelationEnd
 
-from .errors import BadUserInput, Forbidden
-from .filters import SYSTEM_COLUMNS, FilterCompiler
+from ..errors import BadUserInput, Forbidden
+from ..kinds import Read, api_kind, readable_properties
+from ..sql.dialects import dialect
+from ..sql.text import Aliases, Sql, name_literal, q, text_param
+from .filters import FilterCompiler
 from .joins import related_rows
-from .schema import readable_properties, relation_ends
-from .sql import Aliases, Sql, dialect, name_literal, q, text_param
 
 
 @dataclass
@@ -64,12 +65,12 @@ class Planner:
 
     # -- top level -------------------------------------------------------------------------
 
-    def plan(self, field_name: str, nodes: list[FieldNode]) -> TopLevelPlan:
-        field_def = self.schema.query_type.fields[field_name]
+    def plan(self, action: str, model: str, field_def: GraphQLField,
+             nodes: list[FieldNode]) -> TopLevelPlan:
+        """The plan of a top-level `allX` (`action` "all") or `oneX` ("one") field."""
         args = get_argument_values(field_def, nodes[0], self.variables)
-        model_name = field_name[3:]
-        cls = self.built.by_name[model_name]
-        if field_name.startswith("one"):
+        cls = self.built.by_name[model]
+        if action == "one":
             return self._plan_one(cls, args, nodes)
         return self._plan_all(cls, args, nodes, get_named_type(field_def.type))
 
@@ -147,7 +148,6 @@ class Planner:
                     fields: dict[str, list[FieldNode]]) -> Sql:
         """A JSON object with one member per response key of the selection."""
         spec = cls._mortar
-        ends = relation_ends(spec, self.built)
         properties = readable_properties(spec)
         object_type = self.schema.get_type(spec.name)
         pairs = []
@@ -162,23 +162,24 @@ class Planner:
                 value = self.property_json(properties[name], alias, nodes)
             else:
                 self.path.append(key)
-                value = self.relation_json(ends[name], alias, object_type.fields[name], nodes)
+                value = self.relation_json(spec.ends[name], alias, object_type.fields[name],
+                                           nodes)
                 self.path.pop()
             pairs.append((key, value))
         return self.dialect.json_object(pairs)
 
     def property_json(self, prop, alias: str, nodes: list[FieldNode]) -> Sql:
         column = f"{alias}.{q(prop.attname)}"
-        kind = prop.kind
-        if kind in ("decimal", "price"):
-            return self.dialect.decimal(column, KINDS[kind].places(prop))
-        if kind == "boolean":
+        read = api_kind(prop).read
+        if read is Read.DECIMAL:
+            return self.dialect.decimal(column, KINDS[prop.kind].places(prop))
+        if read is Read.BOOLEAN:
             return self.dialect.boolean(column)
-        if kind == "datetime":
+        if read is Read.DATETIME:
             return self.dialect.datetime(column)
-        if kind == "json":
+        if read is Read.JSON:
             return self.dialect.json_column(column)
-        if kind in ("file", "image"):
+        if read is Read.FILE:
             return self.file_json(column, nodes)
         return Sql(column)
 
@@ -200,10 +201,10 @@ class Planner:
         return (f"CASE WHEN {column} IS NULL THEN NULL ELSE "
                 + self.dialect.json_object(pairs) + " END")
 
-    def relation_json(self, end, alias: str, field_def, nodes: list[FieldNode]) -> Sql:
-        target = self.built.by_id[end.target.data_model.pk]
-        if self.access is not None and not self.access.allows(target._mortar.data_model.pk,
-                                                              "read"):
+    def relation_json(self, end: RelationEnd, alias: str, field_def,
+                      nodes: list[FieldNode]) -> Sql:
+        target = end.target.model_class
+        if self.access is not None and not self.access.allows(end.target.pk, "read"):
             self.forbidden.append(list(self.path))  # empty, with a FORBIDDEN at this path
             return self.dialect.empty_list() if end.many else Sql("NULL")
         inner, rows = related_rows(end, alias, self.aliases)
@@ -261,12 +262,11 @@ class Planner:
                                              item.get("order") or "ASC"))
                 by_id = by_id or item["field"] == "id"
                 continue
-            ends = relation_ends(spec, self.built)
             for relation_name, fields in item["relation"].items():
                 if not fields:
                     continue
-                end = ends[relation_name]
-                target = self.built.by_id[end.target.data_model.pk]
+                end = spec.ends[relation_name]
+                target = end.target.model_class
                 for field_name, direction in fields.items():
                     inner, rows = related_rows(end, alias, self.aliases)
                     # only readable related records give their values to the order
@@ -286,17 +286,3 @@ class Planner:
     def _direction(value: Sql, direction: str) -> Sql:
         # PostgreSQL's defaults, spelt out so that SQLite sorts nulls the same way.
         return value + (" ASC NULLS LAST" if direction == "ASC" else " DESC NULLS FIRST")
-
-
-def result_set_json(plan: TopLevelPlan, rows: list[tuple], count: int | None) -> str:
-    """The JSON text of an allX field from its statement's rows."""
-    members = []
-    for key, name in plan.keys:
-        if name == "results":
-            value = "[" + ",".join(row[0] for row in rows) + "]"
-        elif name == "totalCount":
-            value = str(count)
-        else:
-            value = json.dumps(plan.type_name)
-        members.append(json.dumps(key) + ":" + value)
-    return "{" + ",".join(members) + "}"

@@ -16,12 +16,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 
 from models_registry.kinds import KINDS
-from models_registry.runtime import RuntimeModels, RuntimeRecord, relation_attname
+from models_registry.runtime import RuntimeModels, RuntimeRecord
+from models_registry.specs import RelationEnd
 
-from .errors import BadUserInput, ValidationFailed
-from .mutation_schema import writable_properties
-from .schema import RelationEnd, relation_ends
-from .uploads import read_reference
+from ..errors import BadUserInput, ValidationFailed
+from ..kinds import Write, api_kind, writable_properties
+from .files import read_reference
 
 MANY_OPERATIONS = ("_add", "_remove", "_replace")
 
@@ -71,7 +71,7 @@ class InputReader:
         self.properties = writable_properties(self.spec)
         self.fields = {name: cls._meta.get_field(prop.attname)
                        for name, prop in self.properties.items()}
-        self.ends: dict[str, RelationEnd] = relation_ends(self.spec, built)
+        self.ends: dict[str, RelationEnd] = self.spec.ends
         self.belongs_to = {self._column(end): end for end in self.ends.values() if not end.many}
         self.problems = Problems()
 
@@ -107,12 +107,13 @@ class InputReader:
         try:
             if isinstance(value, str):
                 value.encode()  # a lone surrogate cannot be stored: UnicodeEncodeError
-            if prop.kind == "password":
+            write = api_kind(prop).write
+            if write is Write.PASSWORD:
                 if self.validate:
                     model_field.run_validators(value)  # on the plain text, not the hash
                 record.values[prop.attname] = make_password(value)
                 return
-            if prop.kind in ("file", "image"):
+            if write is Write.FILE:
                 value = KINDS[prop.kind].parse(self._stored_file(value))
             value = model_field.to_python(value)
             if self.validate:
@@ -172,9 +173,9 @@ class InputReader:
             for attname, value in record.values.items():
                 end = self.belongs_to.get(attname)
                 if end is not None and value is not None:
-                    wanted[end.target.data_model.pk].add(value)
+                    wanted[end.target.pk].add(value)
             for name, operations in record.many.items():
-                target = wanted[self.ends[name].target.data_model.pk]
+                target = wanted[self.ends[name].target.pk]
                 for ids in operations.values():
                     target.update(ids)
         for target_id, ids in wanted.items():
@@ -204,7 +205,7 @@ class InputReader:
 
     def _column(self, end: RelationEnd) -> str:
         """The attname of a belongs-to end's reference column (r12_id)."""
-        return self.cls._meta.get_field(relation_attname(end.relation, end.side)).attname
+        return self.cls._meta.get_field(end.attname).attname
 
     def check_unique(self, records: list[RecordInput], updating: list[int] | None = None
                      ) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from models_registry.models import Relation
+from models_registry.specs import RelationEnd
 
-from .schema import RelationEnd
-from .sql import Aliases, Sql, q
+from ..sql.text import Aliases, Sql, q
 
 
 def related_rows(end: RelationEnd, outer: str, aliases: Aliases) -> tuple[str, Sql]:
@@ -19,7 +19,7 @@ def related_rows(end: RelationEnd, outer: str, aliases: Aliases) -> tuple[str, S
             return inner, Sql(f"FROM {table} {inner} WHERE {inner}.id = {outer}.{column}")
         return inner, Sql(f"FROM {table} {inner} WHERE {inner}.{column} = {outer}.id")
     link = aliases.next()
-    near, far = ("a_id", "b_id") if end.side == "source" else ("b_id", "a_id")
+    near, far = end.link_columns
     return inner, Sql(
         f"FROM {table} {inner} JOIN {q(f'mortar_j{relation.pk}')} {link} "
         f"ON {link}.{far} = {inner}.id WHERE {link}.{near} = {outer}.id"

@@ -15,19 +15,19 @@ from django.db import connection
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from models_registry.models import Relation
 from models_registry.runtime import RuntimeModels
+from models_registry.specs import RelationEnd
 
-from .errors import BadUserInput
+from ..errors import BadUserInput
+from ..sql.dialects import dialect
+from ..sql.text import q
 from .record_input import RecordInput
-from .schema import RelationEnd
-from .sql import dialect, q
 
 
 def check_many_changes(ends: dict[str, RelationEnd], records: list[RecordInput]) -> None:
     """A child has one parent: refuse to give one child to two records of one request."""
     for name, end in ends.items():
-        if not end.many or end.relation.kind != Relation.Kind.BELONGS_TO:
+        if not end.has_many:
             continue
         owners: dict[int, str] = {}
         for record in records:
@@ -47,14 +47,14 @@ def apply_many_changes(built: RuntimeModels, ends: dict[str, RelationEnd],
         changes = [(record.id, record.many[name]) for record in records if name in record.many]
         if not changes:
             continue
-        if end.relation.kind == Relation.Kind.BELONGS_TO:
+        if end.has_many:
             _has_many(built, end, changes)
         else:
             _habtm(built, end, changes)
 
 
 def _has_many(built: RuntimeModels, end: RelationEnd, changes: list) -> None:
-    child = built.by_id[end.target.data_model.pk]
+    child = end.target.model_class
     column = end.relation.attname
     now = timezone.now()
     unlink = []
@@ -76,7 +76,7 @@ def _has_many(built: RuntimeModels, end: RelationEnd, changes: list) -> None:
 
 def _habtm(built: RuntimeModels, end: RelationEnd, changes: list) -> None:
     link = built.link_class(end.relation.pk)
-    near, far = ("a_id", "b_id") if end.side == "source" else ("b_id", "a_id")
+    near, far = end.link_columns
     unlink = []
     for parent_id, operations in changes:
         if "_replace" in operations:

@@ -1,4 +1,4 @@
-"""Scalars and per-kind GraphQL types of the data API.
+"""Scalars, filter inputs and other shared GraphQL types of the data API.
 
 Output values are rendered by the database (see planner); these scalars validate and coerce what
 clients send (literals and variables) and pass through what the planner produced.
@@ -113,27 +113,11 @@ DateTimeFilter = _filter("DateTimeFilter", DateTime, _ALL + ORDER_OPERATORS)
 TimeFilter = _filter("TimeFilter", Time, _ALL + ORDER_OPERATORS)
 PresenceFilter = _filter("PresenceFilter", GraphQLBoolean, PRESENCE_OPERATORS)
 
-# kind -> (output type, filter input type, sortable)
-KIND_TYPES: dict[str, tuple[Any, GraphQLInputObjectType, bool]] = {
-    "text": (GraphQLString, StringFilter, True),
-    "rich_text": (GraphQLString, StringFilter, True),
-    "email": (GraphQLString, StringFilter, True),
-    "url": (GraphQLString, StringFilter, True),
-    "phone": (GraphQLString, StringFilter, True),
-    "enum": (GraphQLString, StringFilter, True),
-    "integer": (GraphQLInt, IntFilter, True),
-    "auto_number": (GraphQLInt, IntFilter, True),
-    "decimal": (Decimal, DecimalFilter, True),
-    "price": (Decimal, DecimalFilter, True),
-    "boolean": (GraphQLBoolean, BooleanFilter, True),
-    "date": (Date, DateFilter, True),
-    "datetime": (DateTime, DateTimeFilter, True),
-    "time": (Time, TimeFilter, True),
-    "json": (JSON, PresenceFilter, False),
-    "file": (File, PresenceFilter, False),
-    "image": (File, PresenceFilter, False),
-}
-# Passwords are neither readable nor filterable: not in the table.
+# The types `kinds.API_KINDS` names.
+NAMED_TYPES: dict[str, Any] = {t.name: t for t in (
+    GraphQLString, GraphQLInt, GraphQLBoolean, Decimal, Date, DateTime, Time, JSON, File,
+    StringFilter, IntFilter, DecimalFilter, BooleanFilter, DateFilter, DateTimeFilter,
+    TimeFilter, PresenceFilter)}
 
 PAGE_ARGUMENTS = {
     "skip": GraphQLArgument(GraphQLInt), "take": GraphQLArgument(GraphQLInt),

@@ -11,13 +11,14 @@ from django.db import connection
 
 from apps.identity.access import Access
 from models_registry.runtime import RuntimeModels, RuntimeRecord
+from models_registry.specs import SYSTEM_COLUMNS
 
-from .errors import BadUserInput
+from ..errors import BadUserInput
+from ..kinds import readable_properties
+from ..sql.dialects import Dialect
+from ..sql.text import Aliases, Sql, q
 from .joins import related_rows
-from .schema import SYSTEM_FIELDS, readable_properties, relation_ends
-from .sql import Aliases, Dialect, Sql, q
 
-SYSTEM_COLUMNS = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at"}
 ORDER = {"gt": ">", "gteq": ">=", "gte": ">=", "lt": "<", "lteq": "<=", "lte": "<="}
 TRUE, FALSE = Sql("1 = 1"), Sql("1 = 0")
 
@@ -55,8 +56,7 @@ class FilterCompiler:
         """The SQL condition for `where` on records of `cls` in table alias `alias`."""
         if not where:
             return TRUE
-        spec = cls._mortar
-        ends = relation_ends(spec, self.built)
+        ends = cls._mortar.ends
         parts = []
         for key, value in where.items():
             place = f"{path}.{key}"
@@ -74,7 +74,7 @@ class FilterCompiler:
                 if value is None:
                     continue
                 end = ends[key]
-                target_cls = self.built.by_id[end.target.data_model.pk]
+                target_cls = end.target.model_class
                 inner_alias, rows = related_rows(end, alias, self.aliases)
                 inner = (self.condition(target_cls, inner_alias, value, place) + " AND "
                          + self.permitted(target_cls, inner_alias))
@@ -85,7 +85,7 @@ class FilterCompiler:
 
     def _field(self, cls, alias: str, name: str, ops: dict, place: str) -> Sql:
         spec = cls._mortar
-        if name in SYSTEM_FIELDS:
+        if name in SYSTEM_COLUMNS:
             attname = SYSTEM_COLUMNS[name]
         elif name in readable_properties(spec):
             attname = spec.properties[name].attname

@@ -1,0 +1,29 @@
+"""What one request's fields are read and written with: below every stage, so that the
+request stage makes it and the read and write stages use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphql import GraphQLSchema
+
+from apps.identity.access import Access
+from models_registry.models import Application
+from models_registry.runtime import RuntimeModels
+
+from .freshness import Freshness
+
+
+@dataclass
+class Context:
+    """The application's runtime models, schema and row as this request uses them, the
+    freshness check, the caller's permissions, and the operation's fragments and coerced
+    variables."""
+
+    built: RuntimeModels
+    schema: GraphQLSchema
+    application: Application
+    freshness: Freshness
+    access: Access
+    fragments: dict
+    variables: dict

@@ -1,0 +1,195 @@
+"""Run a GraphQL request against an application: parse and validate (cached by document
+text), check limits, then run each top-level field by its role: a read as one SQL statement
+(`read`), a mutation in a transaction of its own (`write`), an identity field (`identity`).
+
+Documents that ask only for `allX`/`oneX` (the usual case) never enter graphql-core's executor:
+each field's JSON text comes from the database and is spliced into the response. Others
+(introspection) run through graphql-core, whose resolvers call the same planner.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from graphql import (
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    is_non_null_type,
+    parse,
+)
+from graphql.execution.values import get_variable_values
+from graphql.language import FragmentDefinitionNode
+
+from apps.identity.access import access_for
+from apps.identity.principals import ANONYMOUS, Principal
+from models_registry.models import Application
+
+from ..context import Context
+from ..errors import (
+    ApiError,
+    RequestError,
+    coded,
+    error_entry,
+    forbidden_entry,
+    kind_refusals,
+)
+from ..freshness import Freshness, StaleApplication
+from ..read.results import field_json
+from ..schema.roles import QUERY_ACTIONS, role_of
+from ..write.actions import MUTATIONS
+from .identity import identity_json
+from .limits import check_limits
+from .schemas import api_schema
+from .timeout import statement_timeout
+
+
+def run_query(application: Application, freshness: Freshness, text: str, variables: Any,
+              operation_name: str | None, method: str = "POST",
+              principal: Principal = ANONYMOUS, request: HttpRequest | None = None) -> str:
+    """The JSON text of the response. Raises RequestError when nothing can be executed, and
+    StaleApplication when `application` turned out not to be the current one."""
+    api = api_schema(application)
+    prepared = api.documents.prepare(text, application.introspection_enabled)
+    document = prepared.document
+    if document is None:
+        raise RequestError(prepared.errors)
+    operation = api.operations.get(document, operation_name)
+    is_mutation = operation.node.operation == OperationType.MUTATION
+    if is_mutation and method == "GET":
+        raise RequestError.bad_input("Mutations are sent with POST, not GET.", status=405)
+    if prepared.errors:
+        raise RequestError(prepared.errors)
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError.bad_input("variables must be a JSON object.")
+    coerced = get_variable_values(api.schema, operation.node.variable_definitions or [],
+                                  variables or {})
+    if isinstance(coerced, list):
+        refused = kind_refusals(coerced) if is_mutation else None
+        if refused is not None:
+            return json.dumps({"errors": [error_entry(refused)], "data": None})
+        raise RequestError([error_entry(error) for error in coerced])
+    coerced.update(prepared.literals)
+    top_level, measured = operation.fields(coerced)
+    try:
+        check_limits(measured, application)
+    except ApiError as error:
+        return json.dumps({"errors": [error_entry(error)], "data": None})
+    context = Context(api.built, api.schema, application, freshness,
+                      access_for(application, principal), operation.fragments, coerced)
+    if is_mutation:
+        freshness.confirm()  # never write through a schema that changed meanwhile
+        with statement_timeout(application.statement_timeout_ms):
+            return _run_mutations(context, top_level, principal, request)
+    with statement_timeout(application.statement_timeout_ms):
+        if all(_plannable(context, nodes[0].name.value) for nodes in top_level.values()):
+            return _run_planned(context, top_level)
+        node = operation.node
+        if prepared.literals:  # graphql-core coerces declared variables only: use the text
+            document = parse(text)
+            node = get_operation_ast(document, operation_name)
+            context.fragments = {d.name.value: d for d in document.definitions
+                                 if isinstance(d, FragmentDefinitionNode)}
+        return _run_with_graphql_core(context, document, node)
+
+
+def _plannable(context: Context, name: str) -> bool:
+    if name == "__typename":
+        return True
+    field_def = context.schema.query_type.fields.get(name)
+    role = role_of(field_def) if field_def is not None else None
+    return role is not None and role.action in QUERY_ACTIONS
+
+
+def _read_json(context: Context, name: str, nodes, forbidden: list | None = None) -> str:
+    field_def = context.schema.query_type.fields[name]
+    role = role_of(field_def)
+    return field_json(context, role.action, role.model, field_def, nodes, forbidden)
+
+
+def _run_planned(context: Context, top_level) -> str:
+    members, errors = [], []
+    for key, nodes in top_level.items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            members.append(json.dumps(key) + ':"Query"')
+            continue
+        forbidden: list[list[str]] = []
+        try:
+            value = _read_json(context, name, nodes, forbidden)
+        except StaleApplication:
+            raise
+        except Exception as error:  # one failing field leaves the others' data
+            context.freshness.confirm()  # the error may come from a schema changed meanwhile
+            errors.append(_field_error(error, key, nodes))
+            value = "null"
+        errors.extend(forbidden_entry([key, *path]) for path in forbidden)
+        members.append(json.dumps(key) + ":" + value)
+    return _response(members, errors)
+
+
+def _run_mutations(context: Context, top_level, principal, request) -> str:
+    """Each top-level field in order, each in a transaction of its own. A failing field is
+    null with its error; when its type is a non-null list, `data` is null and the fields after
+    it do not run (GraphQL's rule for serial execution)."""
+    members, errors = [], []
+    for key, nodes in top_level.items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            members.append(json.dumps(key) + ':"Mutation"')
+            continue
+        field_def = context.schema.mutation_type.fields[name]
+        role = role_of(field_def)
+        try:
+            if role.model is None:
+                value = identity_json(context, role.action, field_def, nodes, principal,
+                                      request)
+            else:
+                value = MUTATIONS[role.action](context, role.model, field_def, nodes).run()
+        except Exception as error:
+            errors.append(_field_error(error, key, nodes))
+            if is_non_null_type(field_def.type):
+                return json.dumps({"errors": errors, "data": None})
+            value = "null"
+        members.append(json.dumps(key) + ":" + value)
+    return _response(members, errors)
+
+
+def _field_error(error: Exception, key: str, nodes: list) -> dict:
+    located = GraphQLError("", nodes=nodes[0])
+    return error_entry(coded(error), path=[key], locations=located.locations)
+
+
+def _response(members: list[str], errors: list[dict]) -> str:
+    """The response's JSON text from its data members' JSON texts."""
+    data = '"data":{' + ",".join(members) + "}"
+    if errors:
+        return '{"errors":' + json.dumps(errors) + "," + data + "}"
+    return "{" + data + "}"
+
+
+def _run_with_graphql_core(context: Context, document, operation) -> str:
+    def resolve_root(root, info, **args):
+        return json.loads(_read_json(context, info.field_name, list(info.field_nodes)))
+
+    def resolve_member(source, info, **args):
+        if isinstance(source, dict):
+            return source.get(info.path.key)
+        return resolve_root(source, info, **args)
+
+    result = execute(context.schema, document, root_value=None,
+                     variable_values=context.variables,
+                     operation_name=operation.name.value if operation.name else None,
+                     field_resolver=resolve_member)
+    for error in result.errors or []:
+        if isinstance(error.original_error, StaleApplication):
+            raise error.original_error
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [error_entry(coded(e.original_error) if e.original_error else e,
+                                      path=e.path) for e in result.errors]
+    body["data"] = result.data
+    return json.dumps(body)

@@ -1,0 +1,213 @@
+"""What every mutation of a model does, whatever its family: check the caller's permission,
+open the transaction, turn failures into coded errors; and the steps the families share
+(reading inputs, matching records the caller may change, inserting, reading back).
+
+Inputs are read and checked for every item first (`record_input`); only then is anything
+written, with statements whose number depends on the mutation's shape, not on its items: bulk
+inserts, one UPDATE for many records, set-based relation changes. The records are returned as
+the client selected them, read back by the planner in one statement.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+
+from django.db import connection, transaction
+from django.db.models import Max
+from graphql import GraphQLField
+from graphql.execution.values import get_argument_values
+from graphql.language import FieldNode
+
+from ..context import Context
+from ..errors import ApiError, BadUserInput, Forbidden, coded
+from ..read.filters import FilterCompiler
+from ..read.planner import Planner
+from ..sql.dialects import dialect
+from ..sql.text import Aliases, q
+from .bulk import insert_records
+from .record_input import InputReader, RecordInput
+from .relation_writes import apply_many_changes, check_many_changes
+
+
+class Mutation(abc.ABC):
+    """One mutation field of one model; a family says `operation` (the permission it needs
+    before anything else, None when it depends on the items) and `perform`."""
+
+    operation: str | None = None
+
+    def __init__(self, context: Context, model: str, field_def: GraphQLField,
+                 nodes: list[FieldNode]):
+        self.context = context
+        self.built = context.built
+        self.application = context.application
+        self.access = context.access
+        self.cls = context.built.by_name[model]
+        self.field_def = field_def
+        self.nodes = nodes
+        self.name = nodes[0].name.value
+
+    def run(self) -> str:
+        """The JSON text of the field's value; one transaction, whole or not at all. Raises
+        an ApiError (or what `errors.coded` cannot name, reported as internal)."""
+        try:
+            args = get_argument_values(self.field_def, self.nodes[0], self.context.variables)
+            if self.operation is not None:
+                self.require(self.operation)
+            with transaction.atomic():
+                return self.perform(args)
+        except ApiError:
+            raise
+        except Exception as error:
+            known = coded(error)
+            if known is error:
+                raise
+            raise known from error
+
+    @abc.abstractmethod
+    def perform(self, args: dict) -> str:
+        """Check and write, inside the transaction; the JSON text of the result."""
+
+    # -- permissions -------------------------------------------------------------------------
+
+    def require(self, operation: str) -> None:
+        if not self.access.allows(self.cls._mortar.pk, operation):
+            anonymous = self.access.principal.kind == "anonymous"
+            raise Forbidden(f"You may not {operation} {self.cls._mortar.name} records"
+                            + (": log in first." if anonymous else "."))
+
+    def matching(self, where: dict, operation: str, cls=None) -> list[int]:
+        """Ids of the records (of `cls`, this mutation's model by default) matching `where`
+        that the caller may `operation`, in order."""
+        cls = cls or self.cls
+        aliases = Aliases()
+        alias = aliases.next()
+        filters = FilterCompiler(self.built, dialect(), aliases, self.access)
+        condition = (filters.condition(cls, alias, where) + " AND "
+                     + filters.permitted(cls, alias, operation))
+        sql = (f"SELECT {alias}.id FROM {q(cls._meta.db_table)} {alias} WHERE " + condition
+               + f" ORDER BY {alias}.id")
+        with connection.cursor() as cursor:
+            cursor.execute(sql.text, sql.params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def within_condition(self, ids: list[int], operation: str) -> None:
+        """New records must be ones the caller's condition allows (checked after the insert,
+        inside the transaction: a refusal writes nothing)."""
+        if self.access.condition(self.cls._mortar.pk, operation) is None:
+            return
+        if len(self.matching({"id": {"in": ids}}, operation)) != len(ids):
+            raise Forbidden(f"You may {operation} only {self.cls._mortar.name} records that "
+                            "meet your permission's condition; nothing was written.")
+
+    # -- reading and checking ----------------------------------------------------------------
+
+    def reader(self, args: dict) -> InputReader:
+        sets = args.get("validationSets") or ["default"]
+        unknown = set(sets) - {"default", "empty"}
+        if unknown:
+            raise BadUserInput(f"Unknown validation set {sorted(unknown)[0]!r}: use "
+                               '["default"] or ["empty"].', field="validationSets")
+        validate = "default" in sets
+        if not validate and not self.access.unrestricted:
+            raise Forbidden('validationSets: ["empty"] is for action scripts (requests with a '
+                            "server key).", field="validationSets")
+        return InputReader(self.cls, self.built, self.application.slug, validate=validate)
+
+    def counted(self, items: list) -> list:
+        most = self.application.max_mutation_items
+        if len(items) > most:
+            raise BadUserInput(f"{self.name} takes at most {most} items per request (got "
+                               f"{len(items)}); send them in several requests.", field="input")
+        return items
+
+    @staticmethod
+    def at_most(args: dict, count: int, how: str) -> None:
+        at_most = args.get("atMost")
+        if at_most is not None and count > at_most:
+            raise BadUserInput(f"{count} records {how}, more than atMost ({at_most}): nothing "
+                               "was changed.", field="atMost", matched=count)
+
+    def checked(self, reader: InputReader, records: list[RecordInput],
+                updating: list[int] | None = None) -> None:
+        check_many_changes(reader.ends, records)
+        reader.check_related_ids(records)
+        if reader.validate:
+            reader.check_unique(records, updating)
+        reader.problems.raise_any(f"{self.name} was refused")
+        self._check_children(reader, records)
+
+    def _check_children(self, reader: InputReader, records: list[RecordInput]) -> None:
+        """Has-many operations change the children's reference: the caller must be allowed
+        to update those children (and each of them)."""
+        for name, end in reader.ends.items():
+            if not end.has_many:
+                continue
+            if not any(name in r.many for r in records) or self.access.unrestricted:
+                continue
+            ids = {child_id for record in records
+                   for listed in record.many.get(name, {}).values() for child_id in listed}
+            child = end.target.model_class
+            if not self.access.allows(end.target.pk, "update"):
+                raise Forbidden(f"{name}: you may not change {child._mortar.name} records, "
+                                "which this relation operation would.", field=name)
+            if ids and len(self.matching({"id": {"in": sorted(ids)}}, "update", child)) != len(
+                    ids):
+                raise Forbidden(f"{name}: some of these {child._mortar.name} records are not "
+                                "yours to change; nothing was changed.", field=name)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def insert(self, records: list[RecordInput], ends: dict) -> None:
+        """Insert new records (one statement), then their relation operations."""
+        self._number(records)
+        ids = insert_records(self.cls, [record.values for record in records])
+        for record, record_id in zip(records, ids, strict=True):
+            record.id = record_id
+        apply_many_changes(self.built, ends, records)
+        self.within_condition(ids, "create")
+
+    def _number(self, records: list[RecordInput]) -> None:
+        """Auto numbers: one more than the highest so far, in order (serialised per property
+        on PostgreSQL, so concurrent inserts do not take one number twice)."""
+        for prop in self.cls._mortar.properties.values():
+            if prop.kind != "auto_number":
+                continue
+            advisory_lock([f"{self.cls._meta.db_table}.{prop.attname}"])
+            top = self.cls.objects.aggregate(top=Max(prop.attname))["top"] or 0
+            for record in records:
+                top += 1
+                record.values[prop.attname] = top
+
+    # -- results -------------------------------------------------------------------------------
+
+    def records_json(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        # The records the mutation wrote come back whole; relations in the selection only
+        # show records the caller may read.
+        planner = Planner(self.built, self.context.schema, self.context.fragments,
+                          self.context.variables, self.application, access=self.access)
+        sql = planner.records_by_id(self.cls, self.nodes, ids)
+        with connection.cursor() as cursor:
+            cursor.execute(sql.text, sql.params)
+            return dict(cursor.fetchall())
+
+    def one_json(self, record_id: int) -> str:
+        return self.records_json([record_id]).get(record_id, "null")
+
+    def list_json(self, ids: list[int]) -> str:
+        found = self.records_json(ids)
+        return "[" + ",".join(found[i] for i in ids) + "]"
+
+
+def advisory_lock(names: list[str]) -> None:
+    """PostgreSQL: hold a lock per name until the transaction ends (sorted, one statement);
+    SQLite has one writer at a time anyway."""
+    if connection.vendor != "postgresql" or not names:
+        return
+    keys = sorted({int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(),
+                                  "big", signed=True) for n in names})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) k",
+                       [keys])

@@ -1,0 +1,56 @@
+"""deleteX and deleteManyX: the records as they were, then gone."""
+
+from __future__ import annotations
+
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.db.models.expressions import RawSQL
+
+from ..errors import NotFound, ValidationFailed
+from ..sql.dialects import dialect
+from .base import Mutation
+
+
+class Delete(Mutation):
+    operation = "delete"
+
+    def perform(self, args: dict) -> str:
+        record_id = args["id"]
+        found = self.records_json(self.matching({"id": {"eq": record_id}}, "delete"))
+        if record_id not in found:
+            raise NotFound(f"There is no {self.cls._mortar.name} with id {record_id}"
+                           + ("" if self.access.unrestricted else " that you may delete")
+                           + ".", field="id")
+        delete_rows(self.cls, [record_id])
+        return found[record_id]
+
+
+class DeleteMany(Mutation):
+    operation = "delete"
+
+    def perform(self, args: dict) -> str:
+        ids = list(dict.fromkeys(self.counted(args["input"]["ids"])))
+        self.at_most(args, len(ids), "are listed")
+        found = self.records_json(self.matching({"id": {"in": ids}}, "delete"))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"There is no {self.cls._mortar.name} with id "
+                           f"{', '.join(map(str, missing))}; nothing was deleted.",
+                           field="input.ids", ids=missing)
+        delete_rows(self.cls, ids)
+        return "[" + ",".join(found[i] for i in ids) + "]"
+
+
+def delete_rows(cls, ids: list[int]) -> None:
+    """Delete these records; their relations say what happens to the records referring to
+    them (restrict: refused, naming them)."""
+    id_list = dialect().id_list(ids)
+    try:
+        cls.objects.filter(pk__in=RawSQL(id_list.text, id_list.params)).delete()
+    except (ProtectedError, RestrictedError) as error:
+        blocking = sorted({obj._mortar.name for obj in error.protected_objects}
+                          if isinstance(error, ProtectedError)
+                          else {obj._mortar.name for obj in error.restricted_objects})
+        raise ValidationFailed(
+            f"{', '.join(blocking)} records still refer to it, and their relation says "
+            "restrict: delete or move them first. Nothing was deleted.",
+            fields={"id": [f"Referred to by {', '.join(blocking)} records."]}) from None

@@ -1,0 +1,60 @@
+"""updateX and updateManyX: the same changes to one record, or to every record `where`
+matches, in one UPDATE."""
+
+from __future__ import annotations
+
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from ..errors import BadUserInput, NotFound
+from ..sql.dialects import dialect
+from .base import Mutation
+from .record_input import RecordInput
+from .relation_writes import apply_many_changes
+
+
+class Update(Mutation):
+    operation = "update"
+
+    def perform(self, args: dict) -> str:
+        reader = self.reader(args)
+        record = reader.read(args["input"], "", creating=False)
+        record.id = args["id"]
+        if not self.matching({"id": {"eq": record.id}}, "update"):
+            raise NotFound(f"There is no {self.cls._mortar.name} with id {record.id}"
+                           + ("" if self.access.unrestricted else " that you may change")
+                           + ".", field="id")
+        self.checked(reader, [record], updating=[record.id])
+        update_rows(self.cls, [record.id], record)
+        apply_many_changes(self.built, reader.ends, [record])
+        return self.one_json(record.id)
+
+
+class UpdateMany(Mutation):
+    operation = "update"
+
+    def perform(self, args: dict) -> str:
+        ids = self.matching(args["where"], "update")
+        self.at_most(args, len(ids), "match where")
+        reader = self.reader(args)
+        template = reader.read(args["input"], "", creating=False)
+        if len(ids) > 1:
+            for name, operations in template.many.items():
+                end = reader.ends[name]
+                if end.has_many and ("_add" in operations or "_replace" in operations):
+                    raise BadUserInput(
+                        f"{name}: {len(ids)} records match, and a {end.target.name} belongs "
+                        "to one record at a time; _add/_replace it with updateX.", field=name)
+        self.checked(reader, [template], updating=ids)
+        if ids:
+            update_rows(self.cls, ids, template)
+            records = [RecordInput("", many=template.many, id=record_id) for record_id in ids]
+            apply_many_changes(self.built, reader.ends, records)
+        return self.list_json(ids)
+
+
+def update_rows(cls, ids: list[int], record: RecordInput) -> None:
+    """One UPDATE giving the records with these ids the record's values."""
+    id_list = dialect().id_list(ids)
+    cls.objects.filter(pk__in=RawSQL(id_list.text, id_list.params)).update(
+        **record.values, updated_at=timezone.now())

@@ -1,0 +1,110 @@
+"""upsertX and upsertManyX: each item updates the record its `uniqueBy` properties pick
+(or its id), or becomes a new record."""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..errors import BadUserInput, Forbidden
+from .base import Mutation, advisory_lock
+from .record_input import RecordInput
+from .relation_writes import apply_many_changes
+
+
+class _Upsert(Mutation):
+    """Both upserts: the permission to create or update depends on what the items match."""
+
+    def upsert_items(self, items: list[dict], args: dict, single: bool) -> list[int]:
+        """The ids of the items' records, in order: matched ones updated, the others created."""
+        unique_by = list(dict.fromkeys(args.get("uniqueBy") or ["id"]))
+        reader = self.reader(args)
+        records, raws = [], {}
+        for index, item in enumerate(items):
+            path = "" if single else f"[{index}]"
+            missing = [n for n in unique_by if n != "id" and n not in item]
+            if missing:
+                place = f"{path}.{missing[0]}" if path else missing[0]
+                raise BadUserInput(f"{place}: uniqueBy names {', '.join(missing)}, so the "
+                                   "input must give it: it picks the record.", field=place)
+            record = reader.read(item, path, creating=False, id_allowed=not single)
+            records.append(record)
+            raws[id(record)] = item
+        attnames = ["pk" if n == "id" else self.cls._mortar.properties[n].attname
+                    for n in unique_by]
+
+        def key(record: RecordInput) -> tuple | None:
+            if "pk" in attnames and record.id is None:
+                return None  # no id to match: a new record
+            return tuple(record.id if a == "pk" else record.values.get(a) for a in attnames)
+
+        keys = {id(r): key(r) for r in records}
+        wanted = sorted({k for k in keys.values() if k is not None}, key=repr)
+        advisory_lock([f"{self.cls._meta.db_table}:{attnames}:{k!r}" for k in wanted])
+        existing: dict[tuple, list[int]] = {}
+        if wanted:
+            matches = reduce(or_, (Q(**dict(zip(attnames, k, strict=True))) for k in wanted))
+            for row in self.cls.objects.filter(matches).values_list("pk", *attnames):
+                existing.setdefault(tuple(row[1:]), []).append(row[0])
+        seen: dict[tuple, str] = {}
+        creating, updating = [], []
+        for record in records:
+            k = keys[id(record)]
+            if k is not None and k in seen:
+                reader.problems.add(record.path or "input", f"Another item has the same "
+                                    f"{', '.join(unique_by)} ({seen[k] or 'input'}).")
+            if k is not None:
+                seen.setdefault(k, record.path)
+            matched = existing.get(k, []) if k is not None else []
+            if len(matched) > 1:
+                reader.problems.add(record.path or "input", f"{len(matched)} records have these "
+                                    f"{', '.join(unique_by)}; uniqueBy must pick one.")
+            elif matched:
+                record.id = matched[0]
+                updating.append(record)
+            else:
+                record.id = None
+                reader.required_missing(record, raws[id(record)])
+                creating.append(record)
+        self.checked(reader, records)
+        if creating:
+            self.require("create")
+            self.insert(creating, reader.ends)
+        if updating:
+            self.require("update")
+            wanted = [record.id for record in updating]
+            if len(self.matching({"id": {"in": wanted}}, "update")) != len(set(wanted)):
+                raise Forbidden(f"Some of the {self.cls._mortar.name} records these items match "
+                                "are not yours to change; nothing was changed.")
+        _bulk_update(self.cls, updating)
+        apply_many_changes(self.built, reader.ends, updating)
+        return [record.id for record in records]
+
+
+class Upsert(_Upsert):
+    def perform(self, args: dict) -> str:
+        if not args.get("uniqueBy"):
+            raise BadUserInput(f"{self.name} needs uniqueBy: the properties that pick the "
+                               'record, e.g. uniqueBy: ["externalId"].', field="uniqueBy")
+        return self.one_json(self.upsert_items([args["input"]], args, single=True)[0])
+
+
+class UpsertMany(_Upsert):
+    def perform(self, args: dict) -> str:
+        items = self.counted(args["input"])
+        return self.list_json(self.upsert_items(items, args, single=False))
+
+
+def _bulk_update(cls, records: list[RecordInput]) -> None:
+    """Records with the same fields changed: one UPDATE for all of them."""
+    now = timezone.now()
+    groups: dict[tuple, list] = {}
+    for record in records:
+        obj = cls(pk=record.id, **record.values)
+        obj.updated_at = now
+        groups.setdefault(tuple(sorted(record.values)), []).append(obj)
+    for fields, objects in groups.items():
+        cls.objects.bulk_update(objects, [*fields, "updated_at"])

@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.contrib.auth.hashers import identify_hasher, make_password
 from django.core import validators
@@ -20,8 +20,24 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.dateparse import parse_datetime
 
-if TYPE_CHECKING:
-    from .models import Property
+
+class Property(Protocol):
+    """The settings of a property that its kind reads (`models.Property` has them; that
+    module imports this one for its kind choices)."""
+
+    name: str
+    attname: str
+    required: bool
+    unique: bool
+    default: Any
+    min_value: Any
+    max_value: Any
+    min_length: int | None
+    max_length: int | None
+    pattern: str
+    enum_values: Any
+    decimal_places: int | None
+
 
 TEXT_KINDS = {"text", "rich_text", "email", "url", "phone", "enum"}
 

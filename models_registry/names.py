@@ -46,17 +46,23 @@ def model_name_problems(name: str, other_model_names: set[str]) -> list[str]:
         ]
     if len(name) > MAX_LENGTH:
         return [f"Model names have at most {MAX_LENGTH} characters."]
-    types, suffixes = _generated.types, _generated.type_suffixes
-    for suffix in ("", *suffixes):
-        if name + suffix in types:
-            return [f"{name!r} is reserved: the API has a type {name + suffix!r} of its own"
-                    + (f", and {name!r} would make another (its {suffix} type)" if suffix
-                       else "") + "; choose another model name."]
+    if name in _generated.types:
+        return [f"{name!r} is reserved by the API; choose another model name."]
+    for suffix in _generated.type_suffixes:
+        if name + suffix in _generated.types:
+            return [f"{name!r} would generate the type {name + suffix!r}, which the API has "
+                    "already (a reserved name); choose another model name."]
     lowered = {other.lower(): other for other in other_model_names}
     if name.lower() in lowered:
         return [f"There is already a model named {lowered[name.lower()]!r} in this application."]
     for other in other_model_names:
         clash = _generated_clash(name, other)
+        if clash == name:
+            return [f"{name!r} clashes with the type {name!r} generated for model {other!r}; "
+                    "choose another model name."]
+        if clash == other:
+            return [f"The model {other!r} would clash with the type {other!r} generated for "
+                    f"{name!r}; choose another model name."]
         if clash is not None:
             return [f"{name!r} and the model {other!r} would both generate {clash!r}; choose "
                     "another model name."]

@@ -6,12 +6,10 @@ everything that turns user names into tables and columns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from django.db import models
 
 from .models import DataModel, Property, Relation
-
-if TYPE_CHECKING:
-    from .runtime import RuntimeRecord
 
 # The fields every model has, by user name, and their columns.
 SYSTEM_COLUMNS = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at"}
@@ -58,7 +56,7 @@ class ModelSpec:
     data_model: DataModel
     properties: dict[str, Property] = field(default_factory=dict)  # by user name
     ends: dict[str, RelationEnd] = field(default_factory=dict)  # relation fields by user name
-    model_class: type[RuntimeRecord] | None = None  # set once the class is built
+    model_class: type[models.Model] | None = None  # the runtime class, once it is built
 
     @property
     def name(self) -> str:

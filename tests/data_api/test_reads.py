@@ -182,8 +182,10 @@ def test_statement_timeout_stops_a_slow_statement():
     from apps.data_api.errors import coded
     from apps.data_api.request.timeout import statement_timeout
 
+    # Both end by themselves (seconds past the timeout), so a timeout that does not fire
+    # fails the test rather than hanging it.
     slow = ("SELECT pg_sleep(2)" if connection.vendor == "postgresql" else
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
             "SELECT count(*) FROM n")
     with pytest.raises(OperationalError) as stopped, statement_timeout(50):
         with connection.cursor() as cursor:
@@ -262,7 +264,7 @@ def test_text_that_only_looks_like_a_known_shape_goes_to_the_parser(api, text):
     api.data('{ allTask(limit: 1) { totalCount } }')
     api.data('{ allTask(where: { name: { eq: "x" } }) { totalCount } }')
     error = api.error(text)
-    assert error["extensions"]["code"] in ("GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_include_and_skip_follow_each_requests_variables(api):

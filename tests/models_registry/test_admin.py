@@ -249,6 +249,9 @@ def test_create_model_through_the_add_form(admin_client, make_app):
     [
         ("task", "'task' is not a valid model name: start with a capital letter"),
         ("Query", "'Query' is reserved by the API; choose another model name."),
+        ("StringFilter", "'StringFilter' is reserved by the API; choose another model name."),
+        ("ManyTask", "'ManyTask' and the model 'Task' would both generate 'createManyTask'; "
+                     "choose another model name."),
         ("Task", "There is already a model named 'Task' in this application."),
         ("TASK", "There is already a model named 'Task' in this application."),
     ],

@@ -267,6 +267,12 @@ def test_deleting_a_record_follows_the_relation_setting(make_app, make_model, cl
         ("Web User", "not a valid model name"),
         ("Query", "reserved"),
         ("TaskInput", "clashes with the type 'TaskInput' generated for model 'Task'"),
+        ("TaskSortFieldsInput", "clashes with the type 'TaskSortFieldsInput' generated for"),
+        ("TaskSort", "'TaskSort' and the model 'Task' would both generate 'TaskSortInput'"),
+        ("ManyTask", "'ManyTask' and the model 'Task' would both generate 'createManyTask'"),
+        ("StringFilter", "'StringFilter' is reserved by the API"),
+        ("GenerateJwtResult", "'GenerateJwtResult' is reserved by the API"),
+        ("ManyRelation", "would generate the type 'ManyRelationInput', which the API has"),
         ("TASK", "already a model named 'Task'"),
     ],
 )

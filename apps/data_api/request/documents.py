@@ -120,11 +120,15 @@ class DocumentCache:
 
 _TOKENS = re.compile(r"""
     (?P<block>"{3}(?:\\"{3}|(?!"{3})[\s\S])*"{3})
+  | (?P<unclosed>"{3})
   | (?P<string>"(?:[^"\\\n\r]|\\.)*")
   | (?P<comment>\#[^\n\r]*)
-  | (?P<name>[_A-Za-z][_0-9A-Za-z]*)
-  | (?P<number>-?[0-9][0-9.eE+-]*)
+  | (?P<name>[_A-Za-z][_0-9A-Za-z]*|\.\.\.)
+  | (?P<number>-?[0-9][0-9.eE+-]*(?![_A-Za-z.]))
+  | (?P<stray>[^ \t\n\r,\ufeff!$&():=@\[\]{}|])
 """, re.VERBOSE)
+# What GraphQL allows nowhere in a document (only escaped, in strings).
+_NEVER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?P<float>(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)")
 
 
@@ -135,11 +139,15 @@ def lex(text: str) -> tuple[str, list[tuple[TokenKind, str]]] | None:
 
     Two texts with one shape differ only in literal values, so they parse to one structure.
     """
+    if _NEVER.search(text):
+        return None
     parts, literals, end = [], [], 0
     for match in _TOKENS.finditer(text):
         kind = match.lastgroup
         if kind == "name":
             continue
+        if kind in ("stray", "unclosed"):  # no token starts here: the parser says why
+            return None
         parts.append(text[end:match.start()])
         end = match.end()
         raw = match.group()

@@ -4,7 +4,8 @@ Each build gets its own `django.apps.registry.Apps`, so runtime classes never en
 global app registry: relations between them resolve inside the build, and a stale build is
 freed whole when the last reference to it goes. Builds are cached per application and schema
 version; a process notices another process's schema change by the version on the application
-row, which every request reads anyway.
+row (see `application_rows` for how a request knows its row is current). Each build computes
+its models' specs once (`specs`: properties and relation ends by user name).
 """
 
 from __future__ import annotations
@@ -219,11 +220,8 @@ _cache: LruCache[RuntimeModels] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE
 
 
 def runtime_models(application: Application) -> RuntimeModels:
-    """The classes of `application` at the schema version read with it, built once per version.
-
-    Callers read the application row at the start of each request (one indexed query): that
-    read is the whole freshness check.
-    """
+    """The classes of `application` at the schema version of the row given, built once per
+    version (the LRU keeps MORTAR_RUNTIME_CACHE_SIZE applications' builds)."""
 
     def build() -> RuntimeModels:
         global _schema_generation

@@ -1,6 +1,9 @@
 """The schema an application gets: each root field says what it does, and every name it
 generates is one the registry's name rules know (so no model can take it)."""
 
+import gc
+import weakref
+
 import pytest
 
 from apps.data_api.request.schemas import api_schema
@@ -63,3 +66,18 @@ def test_a_model_whose_mutations_would_hide_another_models_is_refused(make_app, 
     make_model(app, first)
     with pytest.raises(changes.SchemaChangeError, match="would both generate 'createManyTask'"):
         changes.create_model(app, second)
+
+
+def test_schemas_are_kept_for_as_many_applications_as_runtime_builds(
+        make_app, make_model, settings):
+    """The schema cache is bounded like the runtime models' cache: a schema it dropped no
+    longer keeps that application's runtime classes alive."""
+    settings.MORTAR_RUNTIME_CACHE_SIZE = 1
+    first, second = make_app("first"), make_app("second")
+    for app in (first, second):
+        make_model(app, "Task", title="text")
+        app.refresh_from_db()
+    built = weakref.ref(api_schema(first).built)
+    api_schema(second)
+    gc.collect()
+    assert built() is None

@@ -1,0 +1,45 @@
+"""The bounded cache behind every per-process cache."""
+
+import threading
+
+from models_registry.lru import LruCache
+
+
+def test_the_least_recently_used_entry_goes_first():
+    cache = LruCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # now b is the least recently used
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+    assert len(cache) == 2
+
+
+def test_the_size_may_be_a_setting_read_at_each_put():
+    size = [3]
+    cache = LruCache(lambda: size[0])
+    for key in "abc":
+        cache.put(key, key)
+    size[0] = 1
+    cache.put("d", "d")
+    assert len(cache) == 1 and cache.get("d") == "d"
+
+
+def test_a_stale_entry_is_made_again_and_concurrent_misses_make_it_once():
+    cache = LruCache(4)
+    made = []
+    release = threading.Event()
+
+    def make():
+        release.wait()
+        made.append(1)
+        return len(made)
+
+    threads = [threading.Thread(target=cache.get_or_make, args=("k", make)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert made == [1] and cache.get("k") == 1
+    assert cache.get_or_make("k", make, fresh=lambda value: value > 1) == 2

@@ -48,12 +48,12 @@ def apply_many_changes(built: RuntimeModels, ends: dict[str, RelationEnd],
         if not changes:
             continue
         if end.has_many:
-            _has_many(built, end, changes)
+            _has_many(end, changes)
         else:
             _habtm(built, end, changes)
 
 
-def _has_many(built: RuntimeModels, end: RelationEnd, changes: list) -> None:
+def _has_many(end: RelationEnd, changes: list) -> None:
     child = end.target.model_class
     column = end.relation.attname
     now = timezone.now()

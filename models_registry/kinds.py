@@ -50,6 +50,7 @@ class Kind(abc.ABC):
     has_range = False  # min/max value apply
     can_default = True
     can_unique = True
+    numbered = False  # the platform numbers new records: one more than the highest so far
     # Kinds whose values this kind can take over in a kind change (besides itself).
     converts_from: frozenset[str] = frozenset()
 
@@ -268,6 +269,7 @@ class AutoNumberKind(IntegerKind):
 
     name, label = "auto_number", "auto number"
     can_default = False
+    numbered = True
     converts_from = frozenset({"integer"})
 
     def make_field(self, prop, **options):

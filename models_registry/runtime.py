@@ -51,7 +51,7 @@ class RuntimeRecord(models.Model):
 
     def save(self, *args, **kwargs):
         numbered = [
-            p.attname for p in self._mortar.properties.values() if p.kind == "auto_number"
+            p.attname for p in self._mortar.properties.values() if KINDS[p.kind].numbered
         ]
         if self._state.adding and numbered:
             for attname in numbered:

@@ -19,6 +19,8 @@ from graphql import GraphQLField
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
+from models_registry.kinds import KINDS
+
 from ..context import Context
 from ..errors import ApiError, BadUserInput, Forbidden, coded
 from ..read.filters import FilterCompiler
@@ -171,7 +173,7 @@ class Mutation(abc.ABC):
         """Auto numbers: one more than the highest so far, in order (serialised per property
         on PostgreSQL, so concurrent inserts do not take one number twice)."""
         for prop in self.cls._mortar.properties.values():
-            if prop.kind != "auto_number":
+            if not KINDS[prop.kind].numbered:
                 continue
             advisory_lock([f"{self.cls._meta.db_table}.{prop.attname}"])
             top = self.cls.objects.aggregate(top=Max(prop.attname))["top"] or 0

@@ -64,6 +64,8 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
             ErrorCode.BAD_USER_INPUT, content_type)
     try:
         query, variables, operation_name = _request_params(request)
+    except UnsupportedMediaType as error:
+        return error_response(415, str(error), ErrorCode.BAD_USER_INPUT, content_type)
     except ValueError as error:
         return error_response(400, str(error), ErrorCode.BAD_USER_INPUT, content_type)
     try:
@@ -86,6 +88,10 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
     return HttpResponse(body, content_type=content_type)
 
 
+class UnsupportedMediaType(ValueError):
+    """A POST body of a type the endpoint does not read (HTTP 415)."""
+
+
 def _request_params(request: HttpRequest) -> tuple[str, object, str | None]:
     if request.method == "GET":
         params = request.GET
@@ -97,9 +103,18 @@ def _request_params(request: HttpRequest) -> tuple[str, object, str | None]:
         query, operation_name = params.get("query"), params.get("operationName")
     elif request.content_type == "application/graphql":
         query, variables, operation_name = request.body.decode(), None, None
+    elif request.content_type != "application/json":
+        # A form or text/plain body is one any web page can send cross-site without a
+        # preflight: refused, not read as JSON.
+        raise UnsupportedMediaType(
+            f"POST a body of type application/json (or application/graphql), not "
+            f"{request.content_type or 'one without a Content-Type'}.")
     else:
         try:
             payload = json.loads(request.body or b"null")
+        except RecursionError:
+            raise ValueError("The body nests JSON too deeply to be read; no GraphQL request "
+                             "needs that.") from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ValueError("The body is not valid JSON; send "
                              '{"query": "...", "variables": {...}}.') from None

@@ -53,5 +53,11 @@ def authenticate(application: Application, authorization: str | None) -> Princip
                               "refreshToken.") from None
     if revoked and claims.get("sid") == family:
         raise Unauthenticated("This login was revoked; log in again.")
-    return Principal("user", int(claims["sub"]), claims.get("auth_profile"),
-                     tuple(claims.get("roles") or ()), claims)
+    sub, roles = claims.get("sub"), claims.get("roles") or []
+    # Signed by us, but the claims are still checked: a `sub` that is no integer, or `roles`
+    # that are no list of names, come from no login of Mortar's.
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit()) or not (
+            isinstance(roles, list) and all(isinstance(r, str) for r in roles)):
+        raise Unauthenticated("The token's claims are not those of a login (sub must be a "
+                              "user id, roles a list of names); log in again.")
+    return Principal("user", int(sub), claims.get("auth_profile"), tuple(roles), claims)

@@ -28,7 +28,7 @@ from rest_framework_simplejwt.exceptions import TokenBackendError
 from models_registry.models import Application
 from models_registry.runtime import runtime_models
 
-from .models import AuthProfile, RefreshToken, SigningKey
+from .models import ACCESS_LIFETIME, AuthProfile, RefreshToken, SigningKey
 
 ISSUER = "mortar"
 ALGORITHM = "HS256"
@@ -208,8 +208,12 @@ def token_state(application: Application, family: str | None) -> tuple[int, bool
 
 
 def purge_expired(now: datetime | None = None) -> int:
-    """Delete refresh tokens past their expiry, and revoked ones a day after revocation."""
+    """Delete refresh tokens once no JWT of their login can still be valid: past their expiry
+    by the longest access-token lifetime (a JWT minted with a row may outlive it, and its
+    revocation is read from the rows), and revoked ones a day after revocation (longer than
+    any JWT minted before it lives)."""
     now = now or timezone.now()
-    spent = RefreshToken.objects.filter(expires_at__lte=now) | RefreshToken.objects.filter(
-        revoked_at__lte=now - timedelta(days=1))
+    longest_jwt = timedelta(seconds=ACCESS_LIFETIME[1])
+    spent = RefreshToken.objects.filter(expires_at__lte=now - longest_jwt) | (
+        RefreshToken.objects.filter(revoked_at__lte=now - max(timedelta(days=1), longest_jwt)))
     return spent.delete()[0]

@@ -12,7 +12,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from apps.identity import sessions, tokens
-from apps.identity.models import RefreshToken
+from apps.identity.models import ACCESS_LIFETIME, RefreshToken
 
 from .conftest import LOGIN, ME, REFRESH, REVOKE, Caller
 
@@ -181,8 +181,9 @@ def test_revoke_refresh_token_logs_out(caller, profile):
 def test_expired_and_revoked_rows_are_purged(caller, profile):
     caller.login(profile)
     live = caller.login(profile)
+    # expired longer ago than any JWT minted with it lives (see tests/security: revocation)
     RefreshToken.objects.exclude(token_hash=tokens._hash(live["refreshToken"])).update(
-        expires_at=timezone.now() - timedelta(seconds=1))
+        expires_at=timezone.now() - timedelta(seconds=ACCESS_LIFETIME[1] + 1))
     from apps.identity.tasks import purge_refresh_tokens
 
     assert purge_refresh_tokens.apply().get() == 1

@@ -122,12 +122,13 @@ class Planner:
                             count_sql if wants_count else None)
 
     def records_by_id(self, cls, nodes: list[FieldNode], ids: list[int]) -> Sql:
-        """(id, JSON text) of the records of `cls` with these ids, for a mutation's result."""
+        """(id, JSON text) of the records of `cls` with these ids that the caller may read,
+        for a mutation's result."""
         alias = self.aliases.next()
         record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
         return (f"SELECT {alias}.id, " + self.dialect.as_text(record)
                 + f" FROM {q(self._table(cls))} {alias} WHERE {alias}.id IN ("
-                + self.dialect.id_list(ids) + ")")
+                + self.dialect.id_list(ids) + ") AND " + self.filters.permitted(cls, alias))
 
     def _require_read(self, cls) -> None:
         if self.access is not None and not self.access.allows(cls._mortar.data_model.pk, "read"):

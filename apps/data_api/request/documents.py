@@ -29,6 +29,7 @@ from graphql import (
 )
 from graphql.language import (
     DocumentNode,
+    FieldNode,
     FloatValueNode,
     IntValueNode,
     NameNode,
@@ -42,10 +43,16 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from models_registry.lru import LruCache
 
-from ..errors import error_entry
+from ..errors import QueryTooComplex, error_entry
 from .input_paths import input_path
 
 KEPT = 256
+# Bounds on a document's size, met before the parse runs to its end and before validation
+# (whose overlapping-fields rule costs the square of same-named fields): no request of the
+# data API needs more, and 20,000 aliases cost seconds of CPU to validate.
+MAX_TOKENS = 5_000
+MAX_FIELDS = 500
+MAX_DEFINITIONS = 100
 LITERALS = {TokenKind.INT: IntValueNode, TokenKind.FLOAT: FloatValueNode,
             TokenKind.STRING: StringValueNode, TokenKind.BLOCK_STRING: StringValueNode}
 HOISTED = "__literal"  # variables standing for a template's literals: __literal0, __literal1...
@@ -97,17 +104,29 @@ class DocumentCache:
         return cached
 
     def _prepare(self, text: str, introspection: bool) -> Prepared:
-        lexed = lex(text)
+        try:
+            lexed = lex(text)
+        except TooManyTokens:  # refused before the parser, which is costlier per token
+            lexed, text_too_long = None, True
+        else:
+            text_too_long = False
         if lexed is not None:
             template = self.templates.get((lexed[0], introspection))
             if template is not None:
                 values = template.bind(lexed[1])
                 if values is not None:
                     return Prepared(template.document, [], values)
+        if text_too_long:
+            return Prepared(None, [error_entry(QueryTooComplex(
+                f"The document has more than {MAX_TOKENS:,} tokens; send values as variables, "
+                "or split it.", limit=MAX_TOKENS))])
         try:
-            document = parse(text)
+            document = parse(text)  # of fewer than MAX_TOKENS tokens: `lex` counted them
         except GraphQLError as error:
             return Prepared(None, [error_entry(error)])
+        too_big = _too_big(document)
+        if too_big is not None:
+            return Prepared(None, [error_entry(too_big)])
         rules = specified_rules if introspection else (
             *specified_rules, NoSchemaIntrospectionCustomRule)
         errors = [_named(document, error) for error in validate(self.schema, document, rules)]
@@ -118,12 +137,14 @@ class DocumentCache:
         return Prepared(document, errors)
 
 
+# Runs are matched possessively (++, *+): an unclosed string must not backtrack through every
+# way of splitting its text.
 _TOKENS = re.compile(r"""
-    (?P<block>"{3}(?:\\"{3}|(?!"{3})[\s\S])*"{3})
+    (?P<block>"{3}(?:[^"\\]++|\\"{3}|\\|"(?!""))*+"{3})
   | (?P<unclosed>"{3})
-  | (?P<string>"(?:[^"\\\n\r]|\\.)*")
+  | (?P<string>"(?:[^"\\\n\r]++|\\.)*+")
   | (?P<comment>\#[^\n\r]*)
-  | (?P<name>[_A-Za-z][_0-9A-Za-z]*|\.\.\.)
+  | (?P<name>[_A-Za-z][_0-9A-Za-z]*|\.\.\.|[!$&():=@\[\]{}|])
   | (?P<number>-?[0-9][0-9.eE+-]*(?![_A-Za-z.]))
   | (?P<stray>[^ \t\n\r,\ufeff!$&():=@\[\]{}|])
 """, re.VERBOSE)
@@ -132,22 +153,31 @@ _NEVER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?P<float>(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)")
 
 
+class TooManyTokens(Exception):
+    """A text of more than MAX_TOKENS tokens (punctuators included, as graphql-core counts)."""
+
+
 def lex(text: str) -> tuple[str, list[tuple[TokenKind, str]]] | None:
     """(the text's shape: the text with its literals blanked out and its comments left out,
     the literals' kinds and values), found with one regular expression rather than
     graphql-core's lexer; None when a literal is not plainly valid (the parser then says why).
+    Raises TooManyTokens past MAX_TOKENS.
 
     Two texts with one shape differ only in literal values, so they parse to one structure.
     """
-    if _NEVER.search(text):
-        return None
+    plain = _NEVER.search(text) is None
     parts, literals, end = [], [], 0
-    for match in _TOKENS.finditer(text):
+    # Counted to the end (or to MAX_TOKENS) even once the text is known not to be plain, so
+    # that the parser, which reads it then, never meets more tokens than that.
+    for count, match in enumerate(_TOKENS.finditer(text)):
+        if count >= MAX_TOKENS:
+            raise TooManyTokens
         kind = match.lastgroup
-        if kind == "name":
+        if kind == "name" or not plain:
             continue
         if kind in ("stray", "unclosed"):  # no token starts here: the parser says why
-            return None
+            plain = False
+            continue
         parts.append(text[end:match.start()])
         end = match.end()
         raw = match.group()
@@ -156,15 +186,19 @@ def lex(text: str) -> tuple[str, list[tuple[TokenKind, str]]] | None:
         if kind == "number":
             number = _NUMBER.fullmatch(raw)
             if number is None:
-                return None
+                plain = False
+                continue
             literals.append((TokenKind.FLOAT if number["float"] else TokenKind.INT, raw))
             parts.append("<number>")
             continue
         value = _block_string(raw) if kind == "block" else _string(raw)
         if value is None:
-            return None
+            plain = False
+            continue
         literals.append((TokenKind.BLOCK_STRING if kind == "block" else TokenKind.STRING, value))
         parts.append("<string>")
+    if not plain:
+        return None
     parts.append(text[end:])
     return "".join(parts), literals
 
@@ -224,6 +258,28 @@ def make_template(schema: GraphQLSchema, document: DocumentNode, literals: int):
     if not hoist.hoistable or len(hoist.types) != literals:
         return None
     return Template(template, hoist.types)
+
+
+def _too_big(document: DocumentNode) -> QueryTooComplex | None:
+    """More definitions or field selections than any request needs (aliases and unused
+    fragments included), counted before validation."""
+    if len(document.definitions) > MAX_DEFINITIONS:
+        return QueryTooComplex(f"The document has {len(document.definitions):,} operations and "
+                               f"fragments; at most {MAX_DEFINITIONS} are allowed.",
+                               limit=MAX_DEFINITIONS)
+    fields, pending = 0, [d.selection_set for d in document.definitions
+                          if getattr(d, "selection_set", None)]
+    while pending:
+        for selection in pending.pop().selections:
+            fields += isinstance(selection, FieldNode)
+            inner = getattr(selection, "selection_set", None)  # none on a fragment spread
+            if inner is not None:
+                pending.append(inner)
+        if fields > MAX_FIELDS:
+            return QueryTooComplex(f"The document selects more than {MAX_FIELDS:,} fields "
+                                   "(aliases included); split it into several requests.",
+                                   limit=MAX_FIELDS)
+    return None
 
 
 def _named(document: DocumentNode, error: GraphQLError) -> dict:

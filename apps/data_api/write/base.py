@@ -15,11 +15,13 @@ import hashlib
 
 from django.db import connection, transaction
 from django.db.models import Max
+from django.db.models.expressions import RawSQL
 from graphql import GraphQLField
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
 from models_registry.kinds import KINDS
+from models_registry.specs import RelationEnd
 
 from ..context import Context
 from ..errors import ApiError, BadUserInput, Forbidden, coded
@@ -93,14 +95,25 @@ class Mutation(abc.ABC):
             cursor.execute(sql.text, sql.params)
             return [row[0] for row in cursor.fetchall()]
 
+    def updatable_ids(self) -> RawSQL:
+        """A subquery of the ids of this model's records the caller may update."""
+        aliases = Aliases()
+        alias = aliases.next()
+        filters = FilterCompiler(self.built, dialect(), aliases, self.access)
+        sql = (f"SELECT {alias}.id FROM {q(self.cls._meta.db_table)} {alias} WHERE "
+               + filters.permitted(self.cls, alias, "update"))
+        return RawSQL(sql.text, sql.params)
+
     def within_condition(self, ids: list[int], operation: str) -> None:
-        """New records must be ones the caller's condition allows (checked after the insert,
-        inside the transaction: a refusal writes nothing)."""
+        """Records as written (created, or updated) must still be ones the caller's condition
+        allows: checked after the write, inside the transaction, so a refusal writes nothing
+        (no record is handed to another owner or moved out of its condition)."""
         if self.access.condition(self.cls._mortar.pk, operation) is None:
             return
-        if len(self.matching({"id": {"in": ids}}, operation)) != len(ids):
+        if len(self.matching({"id": {"in": ids}}, operation)) != len(set(ids)):
             raise Forbidden(f"You may {operation} only {self.cls._mortar.name} records that "
-                            "meet your permission's condition; nothing was written.")
+                            "meet your permission's condition, also once changed; nothing "
+                            "was written.")
 
     # -- reading and checking ----------------------------------------------------------------
 
@@ -114,7 +127,9 @@ class Mutation(abc.ABC):
         if not validate and not self.access.unrestricted:
             raise Forbidden('validationSets: ["empty"] is for action scripts (requests with a '
                             "server key).", field="validationSets")
-        return InputReader(self.cls, self.built, self.application.slug, validate=validate)
+        return InputReader(self.cls, self.built, self.application.slug, validate=validate,
+                           readable=lambda cls, ids: set(self.matching(
+                               {"id": {"in": ids}}, "read", cls)))
 
     def counted(self, items: list) -> list:
         most = self.application.max_mutation_items
@@ -133,30 +148,45 @@ class Mutation(abc.ABC):
     def checked(self, reader: InputReader, records: list[RecordInput],
                 updating: list[int] | None = None) -> None:
         check_many_changes(reader.ends, records)
+        self._check_far_models(reader, records)
         reader.check_related_ids(records)
         if reader.validate:
             reader.check_unique(records, updating)
         reader.problems.raise_any(f"{self.name} was refused")
-        self._check_children(reader, records)
+        self._check_far_records(reader, records)
 
-    def _check_children(self, reader: InputReader, records: list[RecordInput]) -> None:
-        """Has-many operations change the children's reference: the caller must be allowed
-        to update those children (and each of them)."""
+    def _check_far_models(self, reader: InputReader, records: list[RecordInput]) -> None:
+        """A relation operation on a list changes the records at its far end: the caller
+        must be allowed to update that model at all (said before any record is looked at)."""
+        if self.access.unrestricted:
+            return
         for name, end in reader.ends.items():
-            if not end.has_many:
-                continue
-            if not any(name in r.many for r in records) or self.access.unrestricted:
-                continue
-            ids = {child_id for record in records
-                   for listed in record.many.get(name, {}).values() for child_id in listed}
-            child = end.target.model_class
-            if not self.access.allows(end.target.pk, "update"):
-                raise Forbidden(f"{name}: you may not change {child._mortar.name} records, "
+            if end.many and any(name in r.many for r in records) and not self.access.allows(
+                    end.target.pk, "update"):
+                raise Forbidden(f"{name}: you may not change {end.target.name} records, "
                                 "which this relation operation would.", field=name)
-            if ids and len(self.matching({"id": {"in": sorted(ids)}}, "update", child)) != len(
-                    ids):
-                raise Forbidden(f"{name}: some of these {child._mortar.name} records are not "
-                                "yours to change; nothing was changed.", field=name)
+
+    def _check_far_records(self, reader: InputReader, records: list[RecordInput]) -> None:
+        """Has-many and habtm operations change the records at the far end too (a moved or
+        unlinked child; both records of a link): the caller must be allowed to update every
+        one of them, those a `_replace` would unlink included."""
+        if self.access.unrestricted:
+            return
+        for name, end in reader.ends.items():
+            changing = [r for r in records if name in r.many]
+            if not end.many or not changing:
+                continue
+            far = end.target.model_class
+            ids = {far_id for record in changing
+                   for listed in record.many[name].values() for far_id in listed}
+            replacing = [r.id for r in changing if "_replace" in r.many[name] and r.id]
+            if replacing:
+                kept = {far_id for r in changing for far_id in r.many[name].get("_replace", ())}
+                ids |= linked_ids(end, replacing) - kept
+            if ids and len(self.matching({"id": {"in": sorted(ids)}}, "update", far)) != len(ids):
+                raise Forbidden(f"{name}: some of the {far._mortar.name} records this would "
+                                "change are not yours to change; nothing was changed.",
+                                field=name)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -199,8 +229,24 @@ class Mutation(abc.ABC):
         return self.records_json([record_id]).get(record_id, "null")
 
     def list_json(self, ids: list[int]) -> str:
+        """The records in order, those the caller may not read left out."""
         found = self.records_json(ids)
-        return "[" + ",".join(found[i] for i in ids) + "]"
+        return "[" + ",".join(found[i] for i in ids if i in found) + "]"
+
+
+def linked_ids(end: RelationEnd, record_ids: list[int]) -> set[int]:
+    """The ids of the records these records are related to through a has-many or habtm end."""
+    if end.habtm:
+        near, far = end.link_columns
+        link = end.relation
+        sql = (f"SELECT {far} FROM {q(f'mortar_j{link.pk}')} WHERE {near} IN ("
+               + dialect().id_list(record_ids) + ")")
+    else:
+        sql = (f"SELECT id FROM {q(end.target.data_model.table_name)} WHERE "
+               f"{q(end.relation.attname)} IN (" + dialect().id_list(record_ids) + ")")
+    with connection.cursor() as cursor:
+        cursor.execute(sql.text, sql.params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def advisory_lock(names: list[str]) -> None:

@@ -15,13 +15,13 @@ class Delete(Mutation):
 
     def perform(self, args: dict) -> str:
         record_id = args["id"]
-        found = self.records_json(self.matching({"id": {"eq": record_id}}, "delete"))
-        if record_id not in found:
+        if not self.matching({"id": {"eq": record_id}}, "delete"):
             raise NotFound(f"There is no {self.cls._mortar.name} with id {record_id}"
                            + ("" if self.access.unrestricted else " that you may delete")
                            + ".", field="id")
+        found = self.one_json(record_id)  # as it was (null if the caller may not read it)
         delete_rows(self.cls, [record_id])
-        return found[record_id]
+        return found
 
 
 class DeleteMany(Mutation):
@@ -30,14 +30,15 @@ class DeleteMany(Mutation):
     def perform(self, args: dict) -> str:
         ids = list(dict.fromkeys(self.counted(args["input"]["ids"])))
         self.at_most(args, len(ids), "are listed")
-        found = self.records_json(self.matching({"id": {"in": ids}}, "delete"))
-        missing = [i for i in ids if i not in found]
+        deletable = set(self.matching({"id": {"in": ids}}, "delete"))
+        missing = [i for i in ids if i not in deletable]
         if missing:
             raise NotFound(f"There is no {self.cls._mortar.name} with id "
                            f"{', '.join(map(str, missing))}; nothing was deleted.",
                            field="input.ids", ids=missing)
+        found = self.list_json(ids)  # as they were (those the caller may read)
         delete_rows(self.cls, ids)
-        return "[" + ",".join(found[i] for i in ids) + "]"
+        return found
 
 
 def delete_rows(cls, ids: list[int]) -> None:

@@ -9,6 +9,7 @@ in the many variants) to its messages.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,9 @@ class InputReader:
     """Reads the inputs of one mutation for records of `cls`."""
 
     def __init__(self, cls: type[RuntimeRecord], built: RuntimeModels, slug: str, *,
-                 validate: bool):
+                 validate: bool, readable: Callable[[type[RuntimeRecord], list[int]], set[int]]):
+        """`readable(cls, ids)`: those of the ids that name records of `cls` the caller may
+        read (one that exists but is not readable is named like one that does not exist)."""
         self.cls = cls
         self.slug = slug
         self.built = built
@@ -74,6 +77,7 @@ class InputReader:
         self.ends: dict[str, RelationEnd] = self.spec.ends
         self.belongs_to = {self._column(end): end for end in self.ends.values() if not end.many}
         self.problems = Problems()
+        self.readable = readable
 
     def read(self, raw: dict, path: str, *, creating: bool, id_allowed: bool = False
              ) -> RecordInput:
@@ -180,8 +184,7 @@ class InputReader:
                     target.update(ids)
         for target_id, ids in wanted.items():
             target = self.built.by_id[target_id]
-            missing = ids - set(target.objects.filter(pk__in=list(ids))
-                                .values_list("pk", flat=True))
+            missing = ids - self.readable(target, sorted(ids))
             if missing:
                 self._name_missing(records, target, missing)
 

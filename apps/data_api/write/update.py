@@ -26,6 +26,7 @@ class Update(Mutation):
                            + ".", field="id")
         self.checked(reader, [record], updating=[record.id])
         update_rows(self.cls, [record.id], record)
+        self.within_condition([record.id], "update")
         apply_many_changes(self.built, reader.ends, [record])
         return self.one_json(record.id)
 
@@ -48,6 +49,7 @@ class UpdateMany(Mutation):
         self.checked(reader, [template], updating=ids)
         if ids:
             update_rows(self.cls, ids, template)
+            self.within_condition(ids, "update")
             records = [RecordInput("", many=template.many, id=record_id) for record_id in ids]
             apply_many_changes(self.built, reader.ends, records)
         return self.list_json(ids)

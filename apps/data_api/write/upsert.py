@@ -9,7 +9,7 @@ from operator import or_
 from django.db.models import Q
 from django.utils import timezone
 
-from ..errors import BadUserInput, Forbidden
+from ..errors import BadUserInput
 from .base import Mutation, advisory_lock
 from .record_input import RecordInput
 from .relation_writes import apply_many_changes
@@ -20,6 +20,9 @@ class _Upsert(Mutation):
 
     def upsert_items(self, items: list[dict], args: dict, single: bool) -> list[int]:
         """The ids of the items' records, in order: matched ones updated, the others created."""
+        model_id = self.cls._mortar.pk
+        if not (self.access.allows(model_id, "create") or self.access.allows(model_id, "update")):
+            self.require("update")  # refused before any record is looked at
         unique_by = list(dict.fromkeys(args.get("uniqueBy") or ["id"]))
         reader = self.reader(args)
         records, raws = [], {}
@@ -45,9 +48,14 @@ class _Upsert(Mutation):
         wanted = sorted({k for k in keys.values() if k is not None}, key=repr)
         advisory_lock([f"{self.cls._meta.db_table}:{attnames}:{k!r}" for k in wanted])
         existing: dict[tuple, list[int]] = {}
-        if wanted:
+        if wanted and self.access.allows(model_id, "update"):
+            # only records the caller may update can be matched: whether others exist is not
+            # his to learn (an item matching none of his is a new record)
             matches = reduce(or_, (Q(**dict(zip(attnames, k, strict=True))) for k in wanted))
-            for row in self.cls.objects.filter(matches).values_list("pk", *attnames):
+            found = self.cls.objects.filter(matches)
+            if not self.access.unrestricted:
+                found = found.filter(pk__in=self.updatable_ids())
+            for row in found.values_list("pk", *attnames):
                 existing.setdefault(tuple(row[1:]), []).append(row[0])
         seen: dict[tuple, str] = {}
         creating, updating = [], []
@@ -69,17 +77,14 @@ class _Upsert(Mutation):
                 record.id = None
                 reader.required_missing(record, raws[id(record)])
                 creating.append(record)
+        if creating:  # before the checks: their answers may speak of others' records
+            self.require("create")
         self.checked(reader, records)
         if creating:
-            self.require("create")
             self.insert(creating, reader.ends)
-        if updating:
-            self.require("update")
-            wanted = [record.id for record in updating]
-            if len(self.matching({"id": {"in": wanted}}, "update")) != len(set(wanted)):
-                raise Forbidden(f"Some of the {self.cls._mortar.name} records these items match "
-                                "are not yours to change; nothing was changed.")
         _bulk_update(self.cls, updating)
+        if updating:
+            self.within_condition([record.id for record in updating], "update")
         apply_many_changes(self.built, reader.ends, updating)
         return [record.id for record in records]
 

@@ -179,5 +179,5 @@ def test_one_redis_round_trip_per_request(api, settings):
     assert stats.pop("cmdstat_evalsha")["calls"] == 1
     # the rest ran inside the script (and the INFO asking for this)
     asked = {name for name in stats if not name.startswith(("cmdstat_config", "cmdstat_info"))}
-    assert asked <= {"cmdstat_get", "cmdstat_pttl", "cmdstat_incr", "cmdstat_set",
+    assert asked <= {"cmdstat_get", "cmdstat_pexpiretime", "cmdstat_incr", "cmdstat_set",
                      "cmdstat_time"}

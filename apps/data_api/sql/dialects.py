@@ -16,9 +16,24 @@ from .text import Sql, name_literal
 class Dialect(abc.ABC):
     """How one database builds JSON and matches text; `dialect()` picks the connection's."""
 
-    @abc.abstractmethod
+    max_pairs: int  # how many (key, value) pairs one call of the object function takes
+
     def json_object(self, pairs: list[tuple[str, Sql]]) -> Sql:
-        """A JSON object with one member per (key, value expression)."""
+        """A JSON object with one member per (key, value expression), in order; past what
+        one function call takes, the objects of several calls joined as text."""
+        if len(pairs) <= self.max_pairs:
+            return self.object_of(pairs)
+        step = self.max_pairs
+        return self.joined_objects([self.object_of(pairs[i:i + step])
+                                    for i in range(0, len(pairs), step)])
+
+    @abc.abstractmethod
+    def object_of(self, pairs: list[tuple[str, Sql]]) -> Sql:
+        """One call of the database's JSON object function."""
+
+    @abc.abstractmethod
+    def joined_objects(self, objects: list[Sql]) -> Sql:
+        """One JSON object with the members of these (non-empty) ones, in order."""
 
     def nested(self, value: Sql) -> Sql:
         """A JSON value made by a subquery, placed inside another JSON object."""
@@ -54,11 +69,21 @@ class Dialect(abc.ABC):
 
 
 class Postgres(Dialect):
-    def json_object(self, pairs):
+    max_pairs = 50  # json_build_object takes at most 100 arguments
+
+    def object_of(self, pairs):
         if not pairs:
             return Sql("json_build_object()")
         keys = [name_literal(key) + ", " + value for key, value in pairs]
         return "json_build_object(" + Sql.join(", ", keys) + ")"
+
+    def joined_objects(self, objects):
+        # {"a" : 1} and {"b" : 2} as text, each without the brace that joins them
+        texts = ["(" + o + ")::text" for o in objects]
+        parts = (["left(" + texts[0] + ", -1)"]
+                 + ["substr(left(" + t + ", -1), 2)" for t in texts[1:-1]]
+                 + ["substr(" + texts[-1] + ", 2)"])
+        return "(" + Sql.join(" || ',' || ", parts) + ")::json"
 
     def list_of(self, row_json, frm, order, page):
         # The aggregate takes the rows in the sorted subquery's order: PostgreSQL keeps it when
@@ -135,9 +160,17 @@ class Sqlite(Dialect):
                    "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s)",
                    [json.dumps(pairs)])
 
-    def json_object(self, pairs):
+    max_pairs = 63  # SQLite's functions take at most 127 arguments
+
+    def object_of(self, pairs):
         keys = [name_literal(key) + ", " + value for key, value in pairs]
         return "json_object(" + Sql.join(", ", keys) + ")"
+
+    def joined_objects(self, objects):
+        parts = (["substr(" + objects[0] + ", 1, length(" + objects[0] + ") - 1)"]
+                 + ["substr(" + o + ", 2, length(" + o + ") - 2)" for o in objects[1:-1]]
+                 + ["substr(" + objects[-1] + ", 2)"])
+        return "json(" + Sql.join(" || ',' || ", parts) + ")"
 
     def nested(self, value):
         # JSON made in a subquery comes back as text; json() marks it as JSON again.

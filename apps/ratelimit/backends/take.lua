@@ -2,7 +2,7 @@
 -- KEYS: the minute, hour and day buckets' counters, then the refusal counts (one hash tag).
 -- ARGV: capacity and period (ms) of each bucket in order, then "take" or "peek".
 -- A counter holds the tokens used in the running period; its expiry is the period's end, set
--- at the first use, so a bucket is full again when its key is gone.
+-- at the first use (absolute, PXAT: Redis 7), so a bucket is full again when its key is gone.
 -- Returns: served bucket (1-3, 0 = refused), now (ms), then used and ms-to-reset (-2 = no
 -- period running) per bucket; with "peek", the refusals of the last 60 minutes at the end.
 local clock = redis.call('TIME')
@@ -12,15 +12,18 @@ local result = {0, now}
 for i = 1, 3 do
   local capacity, period = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
   local used = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local ttl = redis.call('PTTL', KEYS[i])
-  if ttl <= 0 then used, ttl = 0, -2 end  -- gone, or going this millisecond: full again
+  -- The period's end as an absolute time, against `now`: PTTL counts from the script's own
+  -- snapshot of the clock, which may be a millisecond off TIME's, and the end would move.
+  local ends = redis.call('PEXPIRETIME', KEYS[i])
+  local ttl = ends - now
+  if ends < 0 or ttl <= 0 then used, ttl = 0, -2 end  -- gone, or going now: full again
   if ttl > period then  -- the period was shortened since it started: it ends by the new one
-    redis.call('PEXPIRE', KEYS[i], period)
+    redis.call('PEXPIREAT', KEYS[i], now + period)
     ttl = period
   end
   if take and result[1] == 0 and used < capacity then
     if ttl < 0 then
-      redis.call('SET', KEYS[i], 1, 'PX', period)
+      redis.call('SET', KEYS[i], 1, 'PXAT', now + period)
       used, ttl = 1, period
     else
       used = redis.call('INCR', KEYS[i])

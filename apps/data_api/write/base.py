@@ -28,7 +28,7 @@ from ..errors import ApiError, BadUserInput, Forbidden, coded
 from ..read.filters import FilterCompiler
 from ..read.planner import Planner
 from ..sql.dialects import dialect
-from ..sql.text import Aliases, q
+from ..sql.text import Aliases, Sql, q
 from .bulk import insert_records
 from .record_input import InputReader, RecordInput
 from .relation_writes import apply_many_changes, check_many_changes
@@ -83,26 +83,25 @@ class Mutation(abc.ABC):
     def matching(self, where: dict, operation: str, cls=None) -> list[int]:
         """Ids of the records (of `cls`, this mutation's model by default) matching `where`
         that the caller may `operation`, in order."""
-        cls = cls or self.cls
-        aliases = Aliases()
-        alias = aliases.next()
-        filters = FilterCompiler(self.built, dialect(), aliases, self.access)
-        condition = (filters.condition(cls, alias, where) + " AND "
-                     + filters.permitted(cls, alias, operation))
-        sql = (f"SELECT {alias}.id FROM {q(cls._meta.db_table)} {alias} WHERE " + condition
-               + f" ORDER BY {alias}.id")
+        sql = self._ids_sql(cls or self.cls, where, operation)
         with connection.cursor() as cursor:
-            cursor.execute(sql.text, sql.params)
+            cursor.execute(sql.text + " ORDER BY 1", sql.params)
             return [row[0] for row in cursor.fetchall()]
 
     def updatable_ids(self) -> RawSQL:
         """A subquery of the ids of this model's records the caller may update."""
+        sql = self._ids_sql(self.cls, None, "update")
+        return RawSQL(sql.text, sql.params)
+
+    def _ids_sql(self, cls, where: dict | None, operation: str) -> Sql:
+        """SELECT the ids of records of `cls` matching `where` that the caller may
+        `operation` (the filters and permission conditions of the read stage)."""
         aliases = Aliases()
         alias = aliases.next()
         filters = FilterCompiler(self.built, dialect(), aliases, self.access)
-        sql = (f"SELECT {alias}.id FROM {q(self.cls._meta.db_table)} {alias} WHERE "
-               + filters.permitted(self.cls, alias, "update"))
-        return RawSQL(sql.text, sql.params)
+        return (f"SELECT {alias}.id FROM {q(cls._meta.db_table)} {alias} WHERE "
+                + filters.condition(cls, alias, where) + " AND "
+                + filters.permitted(cls, alias, operation))
 
     def within_condition(self, ids: list[int], operation: str) -> None:
         """Records as written (created, or updated) must still be ones the caller's condition

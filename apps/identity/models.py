@@ -4,6 +4,7 @@ its JWTs, refresh tokens (stored as hashes only) and server keys (likewise)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -144,6 +145,26 @@ class ServerKey(models.Model):
         return f"{self.name} (mk_{self.prefix}_…)"
 
 
+CURRENT_USER = "$currentUser"
+
+
+def misplaced_current_user(node: Any, field: str | None = None) -> bool:
+    """Whether "$currentUser" stands anywhere but as the value of an `id` comparison
+    (`{"id": {"eq": "$currentUser"}}`, `{"owner": {"id": {"in": ["$currentUser"]}}}`)."""
+    if isinstance(node, list):  # _and / _or items
+        return any(misplaced_current_user(item, field) for item in node)
+    if not isinstance(node, dict):
+        return False
+    for key, value in node.items():
+        compared = value if isinstance(value, list) else [value]
+        if CURRENT_USER in compared:  # `key` is an operator on `field`
+            if field != "id":
+                return True
+        elif misplaced_current_user(value, key):
+            return True
+    return False
+
+
 class Permission(models.Model):
     """Who may do one operation on one model's records: anyone, any logged-in user, or users
     with one of the listed roles; optionally only on records matching `condition` (a `where`
@@ -186,3 +207,7 @@ class Permission(models.Model):
             raise ValidationError({"roles": 'A list of role names: ["admin", "editor"].'})
         if self.condition is not None and not isinstance(self.condition, dict):
             raise ValidationError({"condition": "A where object, or nothing."})
+        if misplaced_current_user(self.condition):
+            raise ValidationError({"condition": (
+                '"$currentUser" is the logged-in user\'s record: compare it with an id, e.g. '
+                '{"id": {"eq": "$currentUser"}} or {"owner": {"id": {"eq": "$currentUser"}}}.')})

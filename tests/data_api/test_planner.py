@@ -32,7 +32,7 @@ from apps.identity.models import Permission
 from apps.identity.principals import SERVER, Principal
 
 SNAPSHOTS = Path(__file__).parent / "planner"
-BETTY = Principal("user", user_id=1, auth_profile="demo")
+BETTY = Principal("user", user_id=1, auth_profile="web-users")
 
 CASES = {
     "page_with_count": (
@@ -110,7 +110,8 @@ def plan_and_run(demo, query: str, principal: Principal, rules: dict) -> tuple[s
     api = api_schema(demo)
     model_ids = {cls._mortar.name: pk for pk, cls in api.built.by_id.items()}
     access = Access(principal, {(model_ids[model], operation): rule
-                                for (model, operation), rule in rules.items()})
+                                for (model, operation), rule in rules.items()},
+                    {"web-users": model_ids["WebUser"]})  # BETTY's profile
     document = parse(query)
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}

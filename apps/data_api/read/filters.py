@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from apps.identity.access import Access
+from apps.identity.access import Access, CurrentUser
 from models_registry.runtime import RuntimeModels, RuntimeRecord
 from models_registry.specs import SYSTEM_COLUMNS
 
@@ -21,6 +21,9 @@ from .joins import related_rows
 
 ORDER = {"gt": ">", "gteq": ">=", "gte": ">=", "lt": "<", "lteq": "<=", "lte": "<="}
 TRUE, FALSE = Sql("1 = 1"), Sql("1 = 0")
+# "$currentUser" where it cannot be the caller (ids of another model than his profile's users):
+# equal to no value, so `eq` matches nothing and `neq` everything
+NOBODY = object()
 
 
 def escape_like(value: str) -> str:
@@ -93,12 +96,16 @@ class FilterCompiler:
             raise BadUserInput(f"{place}: {spec.name} has no field {name!r}.", field=place)
         field = cls._meta.get_field(attname)
         column = f"{alias}.{q(field.column)}"
-        parts = [self._operator(field, column, op, value, f"{place}.{op}")
-                 for op, value in ops.items()]
+        parts = [self._operator(field, column, op, _compared(value, spec.pk, name),
+                                f"{place}.{op}") for op, value in ops.items()]
         parts = [p for p in parts if p is not None]
         return Sql.join(" AND ", parts) if parts else TRUE
 
     def _operator(self, field, column: str, op: str, value: Any, place: str) -> Sql | None:
+        if value is NOBODY:
+            return TRUE if op == "neq" else FALSE
+        if isinstance(value, list) and NOBODY in value:
+            value = [v for v in value if v is not NOBODY]
         if op in ("exists", "does_not_exist"):
             if value is None:
                 return None
@@ -150,3 +157,13 @@ class FilterCompiler:
         except (ValidationError, ValueError, TypeError) as error:
             raise BadUserInput(f"{place}: {value!r} is not a valid value here.",
                                field=place) from error
+
+
+def _compared(value: Any, model_id: int, field: str) -> Any:
+    """A value of a permission condition as compared with `field` of `model_id`'s records."""
+    if isinstance(value, CurrentUser):
+        found = value.as_value(model_id, field)
+        return NOBODY if found is None else found
+    if isinstance(value, list):
+        return [_compared(v, model_id, field) for v in value]
+    return value

@@ -71,9 +71,11 @@ def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path) -> No
 
 
 def server_environment(database_url: str, **extra: str) -> dict[str, str]:
-    """Production settings: debug off, a secret key, only the loopback host allowed."""
+    """Production settings: debug off, a secret key, only the loopback host allowed, and plain
+    http (as behind a proxy that ends TLS) rather than a redirect to https."""
     env = {key: value for key, value in os.environ.items() if key != "MORTAR_DEBUG"}
     env.update(DATABASE_URL=database_url, ALLOWED_HOSTS="127.0.0.1",
+               MORTAR_SECURE_SSL_REDIRECT="0",
                MORTAR_SECRET_KEY=os.environ.get("MORTAR_SECRET_KEY") or "bench-only-secret-key",
                **extra)
     return env

@@ -93,6 +93,16 @@ class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
     ]
     readonly_fields = ["schema_version", "data_models_table"]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        # A new application's environment decides its introspection (Application.save): the
+        # add form would post an unticked box, off for a sandbox too.
+        return [(name, {**options, "fields": [f for f in options["fields"]
+                                              if f != "introspection_enabled"]})
+                for name, options in fieldsets]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(model_count=Count("data_models"))
 

@@ -60,7 +60,10 @@ def password_cell(value, field) -> str:
 def file_cell(value, field) -> str:
     if not value:
         return EMPTY
-    return format_html('<a href="{}">{}</a>', file_url(value), value.get("name") or value["key"])
+    slug = field.model._mortar.data_model.application.slug
+    return format_html(
+        '<a href="{}">{}</a>', file_url(slug, value), value.get("name") or value["key"]
+    )
 
 
 def value_cell(value, field) -> str:

@@ -322,6 +322,8 @@ def alter_property(prop: Property, **changes) -> Property:
     application = previous.data_model.application
     with schema_change(application) as editor:
         before = _runtime_class(application, previous.data_model_id)
+        if previous.kind != updated.kind:
+            _hold_off_writers(before)
         updated.save()
         after = _runtime_class(application, previous.data_model_id)
         old_field = before._meta.get_field(previous.attname)
@@ -338,6 +340,18 @@ def alter_property(prop: Property, **changes) -> Property:
             editor.alter_field(before, old_field, new_field)
     prop.__dict__.update(updated.__dict__)
     return prop
+
+
+def _hold_off_writers(cls) -> None:
+    """Until the transaction ends, no one else writes to the table: a kind change reads every
+    value and then replaces the column, and a row written in between would lose its value.
+    ACCESS EXCLUSIVE, the ALTER's own lock, taken up front rather than upgraded to later (an
+    upgrade can deadlock with a reader that then writes). SQLite's write lock is already held:
+    its transactions begin IMMEDIATE (settings)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(cls._meta.db_table)} "
+                           "IN ACCESS EXCLUSIVE MODE")
 
 
 def _storage_differs(old_field: models.Field, new_field: models.Field) -> bool:

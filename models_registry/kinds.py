@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.dateparse import parse_datetime
 
+from .files import IMAGE_TYPES
+
 
 class Property(Protocol):
     """The settings of a property that its kind reads (`models.Property` has them; that
@@ -448,15 +450,23 @@ class FileKind(Kind):
             raise ValueError("expected a stored file ({name, key, size, contentType})")
         return {k: value.get(k) for k in ("name", "key", "size", "contentType")}
 
+    def takes(self, content_type: str) -> bool:
+        """Whether a file of this (detected) content type may be its value."""
+        return True
+
 
 class ImageKind(FileKind):
     name, label = "image", "image"
     converts_from = frozenset({"file"})
 
+    def takes(self, content_type: str) -> bool:
+        return content_type in IMAGE_TYPES
+
     def parse(self, value):
         stored = super().parse(value)
-        if not str(stored.get("contentType") or "").startswith("image/"):
-            raise ValueError("expected an image file")
+        if not self.takes(stored["contentType"]):
+            raise ValueError(f"the file is {stored['contentType'] or 'of no known type'}, not "
+                             "a PNG, JPEG, GIF or WebP image; upload one of those")
         return stored
 
 

@@ -48,7 +48,11 @@ class Application(models.Model):
         default=2600, help_text="Requests per hour, taken when the minute's are used up.")
     rate_limit_day = models.PositiveIntegerField(
         default=1150, help_text="Requests per day, taken when the hour's are used up too.")
-    introspection_enabled = models.BooleanField(default=True)
+    # None until the first save, where the environment decides (see save).
+    introspection_enabled = models.BooleanField(
+        default=None, help_text="Answer introspection queries (GraphiQL needs them) and suggest "
+        "names in error messages (\"Did you mean …\"). A new application starts with it on in a "
+        "sandbox, off in production.")
     playground_enabled = models.BooleanField(
         default=False, help_text="Serve GraphiQL to browsers at the API URL."
     )
@@ -65,6 +69,11 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def save(self, *args, **kwargs):
+        if self.introspection_enabled is None:  # new: production keeps its schema to itself
+            self.introspection_enabled = self.environment == self.Environment.SANDBOX
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.default_page_size > self.max_page_size:

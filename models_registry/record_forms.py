@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.forms.models import modelform_factory
 
-from .files import file_url, store_file
+from .files import IMAGE_TYPES, file_url, read_content_type, store_file
 from .kinds import (
     KINDS,
     EmailKind,
@@ -63,7 +63,7 @@ class PasswordEntry:
             help_text="Leave empty to keep the current password." if current else "",
         )
 
-    def initial(self, current: Any) -> None:
+    def initial(self, current: Any, slug: str) -> None:
         return None  # a hash is never sent to the browser
 
     def stored_value(self, entered: Any, current: Any) -> Any:
@@ -71,11 +71,11 @@ class PasswordEntry:
 
 
 class StoredFileLink:
-    """A stored file as Django's file input shows it: its name, linked to its URL."""
+    """A stored file as Django's file input shows it: its name, linked to its signed URL."""
 
-    def __init__(self, stored: dict):
+    def __init__(self, slug: str, stored: dict):
         self.stored = stored
-        self.url = file_url(stored)
+        self.url = file_url(slug, stored)
 
     def __str__(self) -> str:
         return self.stored.get("name") or self.stored["key"]
@@ -91,9 +91,11 @@ class UploadField(forms.FileField):
     def clean(self, data, initial=None):
         value = super().clean(data, initial)
         if self.images_only and isinstance(value, UploadedFile):
-            if not (value.content_type or "").startswith("image/"):
+            content_type = read_content_type(value)  # what the browser says is not trusted
+            if content_type not in IMAGE_TYPES:
                 raise ValidationError(
-                    f"{value.name} is not an image ({value.content_type}); upload an image file.",
+                    f"{value.name} is not a PNG, JPEG, GIF or WebP image ({content_type}); "
+                    "upload one of those.",
                     code="not_an_image",
                 )
         return value
@@ -111,14 +113,14 @@ class FileEntry:
             label=prop.name, required=not model_field.blank, images_only=self.images_only
         )
 
-    def initial(self, current: Any) -> StoredFileLink | None:
-        return StoredFileLink(current) if current else None
+    def initial(self, current: Any, slug: str) -> StoredFileLink | None:
+        return StoredFileLink(slug, current) if current else None
 
     def stored_value(self, entered: Any, current: Any) -> Any:
         if entered is False:
             return None
         if isinstance(entered, UploadedFile):
-            return store_file(entered.name, entered, entered.content_type)
+            return store_file(entered.name, entered)
         return current
 
 
@@ -140,6 +142,7 @@ WIDGETS = {
 class RecordForm(forms.ModelForm):
     required_css_class = "required"  # the admin's bold label
     entries: dict[str, tuple[Property, PasswordEntry | FileEntry]] = {}
+    slug: str  # the application's: file links are signed for it
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,7 +150,7 @@ class RecordForm(forms.ModelForm):
             current = getattr(self.instance, attname)
             model_field = self.instance._meta.get_field(attname)
             self.fields[attname] = entry.form_field(prop, model_field, current)
-            self.initial[attname] = entry.initial(current)
+            self.initial[attname] = entry.initial(current, self.slug)
         self.order_fields(self.field_order)
 
     def save(self, commit: bool = True) -> RuntimeRecord:
@@ -184,7 +187,13 @@ def record_form_class(cls: type[RuntimeRecord]) -> type[RecordForm]:
             labels[attname] = name
             model_fields.append(attname)
     base = type(
-        f"{cls.__name__}Form", (RecordForm,), {"entries": entries, "field_order": list(labels)}
+        f"{cls.__name__}Form",
+        (RecordForm,),
+        {
+            "entries": entries,
+            "field_order": list(labels),
+            "slug": spec.data_model.application.slug,
+        },
     )
     return modelform_factory(
         cls,

@@ -25,6 +25,22 @@ if not SECRET_KEY:
     )
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 
+# HTTPS in production (`make run`, DEBUG, serves plain http): http is redirected, browsers are
+# told to stay on https (HSTS) and cookies travel over https only. The probes answer over http:
+# load balancers and the Compose healthcheck call them so.
+SECURE_SSL_REDIRECT = env_bool("MORTAR_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("MORTAR_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True  # only sent with HSTS seconds > 0
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+# Behind a proxy that ends TLS: the request header (as in request.META) that says "https".
+# Only the proxy may set it, so it is trusted only when named.
+if _proxy_ssl_header := os.environ.get("MORTAR_PROXY_SSL_HEADER"):
+    if not _proxy_ssl_header.startswith("HTTP_"):
+        raise RuntimeError("MORTAR_PROXY_SSL_HEADER names a request header as Django sees it, "
+                           "e.g. HTTP_X_FORWARDED_PROTO.")
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -150,9 +166,12 @@ MORTAR_RUNTIME_CACHE_SIZE = int(os.environ.get("MORTAR_RUNTIME_CACHE_SIZE", "64"
 # Files sent to POST /api/<app>/files: the largest accepted, and how long a reference lasts.
 MORTAR_MAX_UPLOAD_BYTES = int(os.environ.get("MORTAR_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 MORTAR_FILE_REFERENCE_SECONDS = 24 * 3600
-# Failed logins allowed per client IP and per username (django-ratelimit's rate syntax).
+# A file URL the API or the admin hands out is good for one to two of these periods.
+MORTAR_FILE_URL_SECONDS = int(os.environ.get("MORTAR_FILE_URL_SECONDS", "3600"))
+# Failed logins allowed per client IP and per username (failures/period: 10/5m, 20/h, 100/d),
+# the client IP read from this request.META key (apps/identity/throttling.py).
 MORTAR_LOGIN_FAILURES = os.environ.get("MORTAR_LOGIN_FAILURES", "10/5m")
-RATELIMIT_IP_META_KEY = os.environ.get("MORTAR_CLIENT_IP_HEADER") or "REMOTE_ADDR"
+MORTAR_CLIENT_IP_META_KEY = os.environ.get("MORTAR_CLIENT_IP_HEADER") or "REMOTE_ADDR"
 
 # Rate limiting of the data API (apps/ratelimit): where buckets live, how long their periods
 # are, and what happens when Redis cannot answer within MORTAR_RATELIMIT_TIMEOUT seconds:

@@ -1,9 +1,7 @@
 """URL map of the whole site."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from . import health
 
@@ -14,9 +12,3 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
-
-if settings.DEBUG:
-    media = settings.MEDIA_URL.strip("/")
-    urlpatterns.append(
-        path(f"{media}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
-    )

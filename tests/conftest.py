@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.test import override_settings
 
 from models_registry import changes
 from models_registry.models import Application
@@ -71,6 +72,15 @@ def pytest_report_header(config):
 def fast_password_hashing(settings):
     """Real hashing is slow on purpose; tests only need hashes to be hashes."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def plain_http():
+    """Tests speak http: production's redirect to https would answer every request. For the
+    session, so that the live server's middleware, built once, sees it too
+    (tests/security/test_deploy.py holds the production settings)."""
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
 
 
 def everyone_may(data_model, operations=("read", "create", "update", "delete")) -> None:

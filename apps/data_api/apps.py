@@ -11,6 +11,7 @@ class DataApiConfig(AppConfig):
 
         from . import cors  # noqa: F401  (connects the per-application CORS receiver)
         from .schema.build import MODEL_TYPE_SUFFIXES, ROOT_FIELD_PREFIXES, fixed_type_names
+        from .sql import dialects  # noqa: F401  (adds SQLite's functions to its connections)
 
         # Model names that would clash with the schema's own names are refused when defined.
         register_generated_names(GeneratedNames(frozenset(fixed_type_names()),

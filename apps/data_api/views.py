@@ -1,25 +1,31 @@
 """The HTTP endpoints of an application's data API: /api/<slug>/graphql (following the
-GraphQL-over-HTTP specification, GraphiQL for browsers) and /api/<slug>/files (uploads)."""
+GraphQL-over-HTTP specification, GraphiQL for browsers), /api/<slug>/files (uploads) and
+/api/<slug>/files/... (the stored files, at the signed URLs the API hands out)."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
 from apps.error_codes import ErrorCode
+from apps.identity.access import access_for
 from apps.identity.principals import Unauthenticated, authenticate
-from models_registry.files import store_file
+from models_registry.files import IMAGE_TYPES, read_content_type, signed_in_time, store_file
 from models_registry.models import Application
+from models_registry.runtime import runtime_models
 
-from .errors import RequestError, error_response
+from .errors import ApiError, RequestError, error_response
 from .freshness import Freshness, StaleApplication
 from .request.executor import run_query
-from .write.files import make_reference
+from .write.files import make_reference, upload_refusal
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -151,9 +157,19 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
         response["Allow"] = "POST"
         return response
     try:
-        Freshness.reread(slug)
+        application, _ = Freshness.reread(slug)
     except Application.DoesNotExist:
         return error_response(404, f"There is no application {slug!r}.", ErrorCode.NOT_FOUND)
+    try:
+        principal = authenticate(application, request.headers.get("Authorization"))
+    except Unauthenticated as error:
+        response = error_response(401, str(error), ErrorCode.UNAUTHENTICATED)
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    access, built = access_for(application, principal), runtime_models(application)
+    refusal = upload_refusal(access, built)  # before the body is read
+    if refusal is not None:
+        return _refused(refusal)
     limit = settings.MORTAR_MAX_UPLOAD_BYTES
     if int(request.headers.get("Content-Length") or 0) > limit + 64 * 1024:  # + form overhead
         return error_response(413, f"Files may be at most {limit} bytes.", ErrorCode.BAD_USER_INPUT)
@@ -164,7 +180,47 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
                  "(curl -F file=@photo.png ...).", ErrorCode.BAD_USER_INPUT)
     if uploaded.size > limit:
         return error_response(413, f"Files may be at most {limit} bytes.", ErrorCode.BAD_USER_INPUT)
-    stored = store_file(uploaded.name, uploaded, uploaded.content_type)
+    refusal = upload_refusal(access, built, read_content_type(uploaded))
+    if refusal is not None:
+        return _refused(refusal)
+    stored = store_file(uploaded.name, uploaded)
     return JsonResponse({"reference": make_reference(slug, stored), "name": stored["name"],
                          "size": stored["size"], "contentType": stored["contentType"]},
                         status=201)
+
+
+def _refused(error: ApiError) -> HttpResponse:
+    if error.code != ErrorCode.UNAUTHENTICATED:
+        return error_response(403, error.message, error.code)
+    response = error_response(401, error.message, error.code)
+    response["WWW-Authenticate"] = "Bearer"  # no token was sent (RFC 6750: no error then)
+    return response
+
+
+def stored_file(request: HttpRequest, slug: str, path: str) -> HttpResponse:
+    """A stored file, at a URL the API or the admin signed (models_registry.files). Only the
+    images a browser merely draws are shown inline; anything else is a download, and nothing
+    served here may run script on this origin (nosniff, a sandbox CSP)."""
+    if request.method not in ("GET", "HEAD"):
+        response = error_response(405, "Files are read with GET.", ErrorCode.BAD_USER_INPUT)
+        response["Allow"] = "GET, HEAD"
+        return response
+    key, expires = f"files/{path}", request.GET.get("expires", "")
+    if not signed_in_time(slug, key, expires, request.GET.get("signature", "")):
+        return _no_file()
+    try:
+        content = default_storage.open(key)
+    except (FileNotFoundError, SuspiciousFileOperation):
+        return _no_file()
+    content_type = read_content_type(content)
+    response = FileResponse(content, content_type=content_type, filename=key.rsplit("/", 1)[-1],
+                            as_attachment=content_type not in IMAGE_TYPES)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = f"private, max-age={max(int(expires) - int(time.time()), 0)}"
+    return response
+
+
+def _no_file() -> HttpResponse:
+    return error_response(404, "This file link is unknown or has expired; read the record again "
+                               "for a fresh url.", ErrorCode.NOT_FOUND)

@@ -10,16 +10,16 @@ import uuid
 import redis
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django_ratelimit.core import get_usage
 
 from apps.error_codes import ErrorCode
 from apps.ratelimit.outage_log import OutageLog
 from models_registry.models import Application
 from models_registry.runtime import runtime_models
 
-from . import tokens
+from . import throttling, tokens
 from .models import AuthProfile
 from .principals import Principal
 
@@ -59,43 +59,48 @@ def profile_of(application: Application, profile_uuid: str) -> AuthProfile:
     return found
 
 
-def _throttled(request: HttpRequest, application: Application, username: str,
-               increment: bool) -> bool:
-    """Has this client IP or this username used up its failed logins? With `increment`, count
-    one more failure against both."""
-    rate = settings.MORTAR_LOGIN_FAILURES
-    keys = {"mortar.login.ip": "ip",
-            "mortar.login.user": lambda group, req: f"{application.pk}:{username.lower()}"}
-    used_up = False
+def _reserve_failure(request: HttpRequest, application: Application,
+                     username: str) -> throttling.Reservation | None:
+    """This login counted as a failure in advance (None: uncounted, the cache being down and
+    MORTAR_RATELIMIT_FAIL open); RATE_LIMITED when its IP or username has no failure left."""
     try:
-        for group, key in keys.items():
-            usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
-            used_up = used_up or (usage is not None and usage["count"] >= usage["limit"])
-    except redis.RedisError as error:  # django-ratelimit raises when its cache is down
+        reservation = throttling.reserve_failure(request, application, username)
+    except redis.RedisError as error:  # the cache raises when Redis is down
         _outage_log.warning("Login throttling could not reach the cache (%s); logins are %s "
                             "(MORTAR_RATELIMIT_FAIL).", error,
                             "refused" if settings.MORTAR_RATELIMIT_FAIL == "closed" else "allowed")
         if settings.MORTAR_RATELIMIT_FAIL == "closed":
             raise Refused(ErrorCode.SERVICE_UNAVAILABLE, "Logins cannot be checked right now; try "
                           "again in a minute.") from None
-    return used_up
+        return None
+    if reservation is None:
+        raise Refused(ErrorCode.RATE_LIMITED, "Too many failed logins from here or for this "
+                      "username; wait a few minutes and try again.")
+    return reservation
 
 
 def login(request: HttpRequest, application: Application, profile_uuid: str, username: str,
           password: str) -> dict:
+    """Outside any transaction until the password is known to be right: on SQLite a
+    transaction holds the database's write lock, and hashing takes a good fraction of a
+    second on purpose."""
     profile = profile_of(application, profile_uuid)
-    if _throttled(request, application, username, increment=False):
-        raise Refused(ErrorCode.RATE_LIMITED, "Too many failed logins from here or for this "
-                      "username; wait a few minutes and try again.")
+    reservation = _reserve_failure(request, application, username)
     users = runtime_models(application).by_id[profile.user_model_id]
     username_column = profile.username_property.attname
     found = (users.objects.filter(**{username_column: username})
              .values_list("pk", profile.password_property.attname).first())
     stored = found[1] if found else None
     if not check_password(password, stored or _dummy_hash()) or not stored:
-        _throttled(request, application, username, increment=True)
-        return dict(NOT_VALID)
-    pair = tokens.start_session(profile, found[0])
+        return dict(NOT_VALID)  # the failure stays counted
+    if reservation is not None:
+        try:
+            reservation.give_back()
+        except redis.RedisError as error:  # the login goes on, counted as a failure
+            _outage_log.warning("Login throttling could not reach the cache (%s); a good "
+                                "login stays counted as a failure.", error)
+    with transaction.atomic():
+        pair = tokens.start_session(profile, found[0])
     return {"isValid": True, "jwtToken": pair.jwt, "refreshToken": pair.refresh_token}
 
 

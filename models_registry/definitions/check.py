@@ -29,10 +29,13 @@ def check_definition(document: Any, with_data: bool = False, files_dir: Path | N
         candidate = Application(slug=app["slug"], name=app.get("name") or app["slug"],
                                 environment=app.get("environment", "production"))
         try:
-            candidate.clean_fields(exclude=["schema_version"])
+            candidate.clean_fields(exclude=["schema_version", "introspection_enabled"])
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 problems.extend(f"application.{name}: {m}" for m in messages)
+        if not isinstance(app.get("introspection", False), bool):
+            problems.append("application.introspection: expected true or false (left out: on "
+                            "for a new sandbox application, off for a new production one).")
     models_doc = document.get("models")
     if not isinstance(models_doc, list):
         return [*problems, "models: expected a list of models."]

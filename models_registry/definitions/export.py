@@ -19,6 +19,7 @@ def export_definition(application: Application, with_data: bool = False) -> dict
             "slug": application.slug,
             "name": application.name,
             "environment": application.environment,
+            "introspection": application.introspection_enabled,
         },
         "models": [
             {"name": dm.name, "properties": [_export_property(p) for p in dm.properties.all()]}

@@ -45,14 +45,18 @@ def _apply_schema(document: dict) -> LoadReport:
     application, created = Application.objects.get_or_create(
         slug=app_doc["slug"],
         defaults={"name": app_doc.get("name") or app_doc["slug"],
-                  "environment": app_doc.get("environment", "production")},
+                  "environment": app_doc.get("environment", "production"),
+                  # left out: the environment decides (Application.save)
+                  "introspection_enabled": app_doc.get("introspection")},
     )
     report = LoadReport(application)
     if created:
         report.created.append(f"application {application.slug}")
     else:
         wanted = {"name": app_doc.get("name") or application.name,
-                  "environment": app_doc.get("environment", application.environment)}
+                  "environment": app_doc.get("environment", application.environment),
+                  "introspection_enabled": app_doc.get("introspection",
+                                                       application.introspection_enabled)}
         if any(getattr(application, k) != v for k, v in wanted.items()):
             Application.objects.filter(pk=application.pk).update(**wanted)
             application.refresh_from_db()
@@ -192,7 +196,7 @@ def _stored_value(prop: Property, value: Any, current: Any, files_dir: Path | No
                 path.stat().st_size):
             return current  # loaded before: keep the stored copy
         with path.open("rb") as content:
-            value = store_file(path.name, content, value.get("contentType"))
+            value = store_file(path.name, content)
     if prop.kind == "password" and current and _same_password(value, current):
         return current
     return KINDS[prop.kind].parse(value)

@@ -1,13 +1,14 @@
 """Files for file and image properties: uploaded with multipart/form-data, attached by
-reference in a mutation."""
+reference in a mutation, read at the signed URL the API answers with.
+(tests/security/test_files.py has the probes of who may upload and what is served how.)"""
 
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.identity import server_keys
 from models_registry.models import Application
 
 PNG = Path(settings.BASE_DIR) / "fixtures" / "files" / "blue-monday.png"
@@ -15,9 +16,9 @@ SET_ART = ("mutation($input: SongInput!) { updateSong(id: 1, input: $input) "
            "{ art { name url size contentType } } }")
 
 
-def upload(api, name: str, content: bytes, content_type: str, slug: str = "demo"):
+def upload(api, name: str, content: bytes, content_type: str, slug: str = "demo", **extra):
     return api.client.post(f"/api/{slug}/files",
-                           {"file": SimpleUploadedFile(name, content, content_type)})
+                           {"file": SimpleUploadedFile(name, content, content_type)}, **extra)
 
 
 def test_upload_then_attach_by_reference(api):
@@ -25,15 +26,16 @@ def test_upload_then_attach_by_reference(api):
     assert response.status_code == 201
     uploaded = response.json()
     assert uploaded["name"] == "cover.png" and uploaded["size"] == PNG.stat().st_size
+    assert uploaded["contentType"] == "image/png"
     art = api.data(SET_ART, {"input": {"art": uploaded["reference"]}})["updateSong"]["art"]
     assert art["name"] == "cover.png" and art["contentType"] == "image/png"
-    key = art["url"].removeprefix(settings.MEDIA_URL if settings.MEDIA_URL.startswith("/")
-                                  else "/" + settings.MEDIA_URL)
-    assert default_storage.open(key).read() == PNG.read_bytes()
+    served = api.client.get(art["url"])
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    assert b"".join(served.streaming_content) == PNG.read_bytes()
 
 
 def test_the_request_is_real_multipart(api):
-    response = upload(api, "notes.txt", b"hello", "text/plain")
+    response = upload(api, "cover.png", PNG.read_bytes(), "image/png")
     assert response.request["CONTENT_TYPE"].startswith("multipart/form-data; boundary=")
     assert response.status_code == 201
 
@@ -54,15 +56,21 @@ def test_a_tampered_reference_is_refused(api):
     assert "not a file reference" in error["extensions"]["fields"]["art"][0]
 
 
-def test_an_image_property_takes_images_only(api):
-    reference = upload(api, "notes.txt", b"hello", "text/plain").json()["reference"]
+def test_an_image_property_takes_images_only(api, demo):
+    _, key = server_keys.create(demo, "uploads")  # may upload any file
+    reference = upload(api, "notes.txt", b"hello", "text/plain",
+                       HTTP_AUTHORIZATION=f"Bearer {key}").json()["reference"]
     error = api.error(SET_ART, {"input": {"art": reference}})
-    assert "image" in error["extensions"]["fields"]["art"][0]
+    assert error["extensions"]["fields"] == {"art": [
+        "Not a valid image: the file is application/octet-stream, not a PNG, JPEG, GIF or "
+        "WebP image; upload one of those."]}
 
 
 def test_a_reference_is_good_for_its_own_application_only(api, demo):
     Application.objects.create(slug="other", name="Other")
-    reference = upload(api, "a.png", PNG.read_bytes(), "image/png", slug="other").json()
+    _, key = server_keys.create(Application.objects.get(slug="other"), "uploads")
+    reference = upload(api, "a.png", PNG.read_bytes(), "image/png", slug="other",
+                       HTTP_AUTHORIZATION=f"Bearer {key}").json()
     error = api.error(SET_ART, {"input": {"art": reference["reference"]}})
     assert "another application" in error["extensions"]["fields"]["art"][0]
 

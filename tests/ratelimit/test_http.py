@@ -87,8 +87,8 @@ def test_reads_writes_errors_and_server_keys_all_count(api, demo):  # noqa: F811
         api.post(QUERY, HTTP_AUTHORIZATION="Bearer not-a-token"),  # 401, still a request
         api.client.post(api.url, "{not json", content_type="application/json"),
         api.client.get(api.url, {"query": QUERY}),
-        api.client.post("/api/demo/files", {"file": SimpleUploadedFile(
-            "a.txt", b"hello", content_type="text/plain")}),
+        api.client.post("/api/demo/files", {"file": SimpleUploadedFile(  # uploads need a right
+            "a.txt", b"hello", content_type="text/plain")}, HTTP_AUTHORIZATION=f"Bearer {key}"),
     ]
     assert [r.status_code for r in answers] == [200, 200, 200, 401, 400, 200, 201]
     assert [r["X-RateLimit-Remaining"] for r in answers] == [str(n) for n in range(199, 192, -1)]

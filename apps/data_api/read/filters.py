@@ -3,7 +3,6 @@ checked by its property kind first, so a wrong value is a BAD_USER_INPUT naming 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -142,11 +141,10 @@ class FilterCompiler:
         if op == "ends_with":
             return self.dialect.matches(column) + Sql("", [f"%{escape_like(value)}"])
         if op == "regex":
-            try:
-                re.compile(value)
-            except re.error as error:
-                raise BadUserInput(f"{place}: not a valid regular expression ({error}).",
-                                   field=place) from None
+            refused = self.dialect.regex_error(value)
+            if refused is not None:
+                raise BadUserInput(f"{place}: not a valid regular expression ({refused}).",
+                                   field=place)
             return self.dialect.regex(column) + Sql("", [value])
         raise BadUserInput(f"{place}: unknown operator {op!r}.", field=place)
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.storage import default_storage
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, get_named_type
 from graphql.execution.collect_fields import collect_sub_fields
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
 from apps.identity.access import Access
+from models_registry.files import UrlSigner
 from models_registry.kinds import KINDS
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, RuntimeRecord
@@ -59,7 +59,7 @@ class Planner:
         self.aliases = Aliases()
         self.filters = FilterCompiler(built, self.dialect, self.aliases, access)
         self.access = access
-        self.media_url = default_storage.url("")
+        self.file_urls = UrlSigner.now(application.slug)
         self.path: list[str] = []  # response keys from the top-level field to where we are
         self.forbidden: list[list[str]] = []  # paths of relation fields left empty
 
@@ -193,14 +193,20 @@ class Planner:
             if name == "__typename":
                 pairs.append((key, name_literal("File")))
             elif name == "url":
-                url = self.dialect.json_text_field(column, "key")
-                pairs.append((key, self.dialect.concat(text_param(self.media_url), url)))
+                pairs.append((key, self.file_url(column)))
             elif name == "size":
                 pairs.append((key, self.dialect.json_field(column, "size")))
             else:
                 pairs.append((key, self.dialect.json_text_field(column, name)))
         return (f"CASE WHEN {column} IS NULL THEN NULL ELSE "
                 + self.dialect.json_object(pairs) + " END")
+
+    def file_url(self, column: str) -> Sql:
+        """The file's URL, signed in the database as `UrlSigner.url` signs it."""
+        signer, concat = self.file_urls, self.dialect.concat
+        key = self.dialect.json_text_field(column, "key")
+        url = concat(concat(text_param(signer.prefix), key), text_param(signer.query))
+        return concat(url, self.dialect.hmac_sha256(signer.key, key))
 
     def relation_json(self, end: RelationEnd, alias: str, field_def,
                       nodes: list[FieldNode]) -> Sql:

@@ -129,7 +129,9 @@ class DocumentCache:
             return Prepared(None, [error_entry(too_big)])
         rules = specified_rules if introspection else (
             *specified_rules, NoSchemaIntrospectionCustomRule)
-        errors = [_named(document, error) for error in validate(self.schema, document, rules)]
+        # "Did you mean 'allTask'?" would show the schema that introspection hides
+        errors = [_named(document, error) for error in
+                  validate(self.schema, document, rules, hide_suggestions=not introspection)]
         if not errors and lexed is not None:
             template = make_template(self.schema, document, len(lexed[1]))
             if template is not None:

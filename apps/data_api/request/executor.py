@@ -66,7 +66,8 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
     if variables is not None and not isinstance(variables, dict):
         raise RequestError.bad_input("variables must be a JSON object.")
     coerced = get_variable_values(api.schema, operation.node.variable_definitions or [],
-                                  variables or {})
+                                  variables or {},
+                                  hide_suggestions=not application.introspection_enabled)
     if isinstance(coerced, list):
         refused = kind_refusals(coerced) if is_mutation else None
         if refused is not None:

@@ -3,6 +3,7 @@ generateJwt): their arguments to `apps.identity`, its answers to the selected JS
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from django.db import transaction
@@ -24,7 +25,8 @@ def identity_json(context: Context, action: str, field_def: GraphQLField,
     """The JSON text of one identity field, run in a transaction of its own."""
     application = context.application
     args = get_argument_values(field_def, nodes[0], context.variables)
-    with transaction.atomic():
+    # login opens its own once the password is checked (see sessions.login)
+    with contextlib.nullcontext() if action == "login" else transaction.atomic():
         if action == "login":
             result = sessions.login(request, application, args["authProfileUuid"],
                                     args["username"], args["password"])

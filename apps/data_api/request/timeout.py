@@ -7,6 +7,8 @@ import weakref
 
 from django.db import connection
 
+from ..sql.deadline import set_sqlite_deadline
+
 _timeouts_set: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -31,10 +33,13 @@ class statement_timeout:
                 _timeouts_set[raw] = self.ms
         elif connection.vendor == "sqlite":
             deadline = time.monotonic() + self.ms / 1000
+            set_sqlite_deadline(deadline)
             raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         return self
 
     def __exit__(self, *exc):
-        if connection.vendor == "sqlite" and connection.connection is not None:
-            connection.connection.set_progress_handler(None, 0)
+        if connection.vendor == "sqlite":
+            set_sqlite_deadline(None)
+            if connection.connection is not None:
+                connection.connection.set_progress_handler(None, 0)
         return False

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import abc
 import functools
+import hashlib
+import hmac
 import json
+import re
 from typing import Any
 
+import re2
 from django.db import connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
+from .deadline import past_sqlite_deadline
 from .text import Sql, name_literal
 
 
@@ -66,6 +73,15 @@ class Dialect(abc.ABC):
                      pairs: list[tuple[int, int]]) -> Sql:
         """Insert (first, second) rows, skipping those already there; bound as two (PostgreSQL)
         or one (SQLite) parameters however many rows there are."""
+
+    @abc.abstractmethod
+    def regex_error(self, pattern: str) -> str | None:
+        """Why `regex(column)` cannot run this pattern, for the client; None when it can."""
+
+    @abc.abstractmethod
+    def hmac_sha256(self, key: bytes, message: Sql) -> Sql:
+        """The HMAC-SHA256 of the text `message` under `key`, as hex digits (the same as
+        Python's hmac.new(key, message.encode(), "sha256").hexdigest())."""
 
 
 class Postgres(Dialect):
@@ -133,11 +149,29 @@ class Postgres(Dialect):
     def concat(self, left: Sql, right: Sql) -> Sql:
         return "(" + left + " || " + right + ")"
 
+    def hmac_sha256(self, key, message):
+        # RFC 2104 over the built-in sha256() (pgcrypto's hmac() is an extension), the key's
+        # two pads bound as parameters
+        padded = key.ljust(64, b"\0")
+        inner, outer = (bytes(b ^ pad for b in padded) for pad in (0x36, 0x5C))
+        return ("encode(sha256(" + Sql("CAST(%s AS bytea)", [outer]) + " || sha256("
+                + Sql("CAST(%s AS bytea)", [inner]) + " || convert_to(" + message
+                + ", 'UTF8'))), 'hex')")
+
     def matches(self, column, negate=False):
         return Sql(f"{column} {'NOT ' if negate else ''}ILIKE %s ESCAPE '\\'")
 
     def regex(self, column):
         return Sql(f"{column} ~ %s")
+
+    def regex_error(self, pattern):
+        # PostgreSQL's own engine runs it, stopped by the statement timeout; the check before
+        # stays Python's re (close to its syntax), as it was
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            return str(error)
+        return None
 
 
 class Sqlite(Dialect):
@@ -204,13 +238,64 @@ class Sqlite(Dialect):
     def concat(self, left, right):
         return "(" + left + " || " + right + ")"
 
+    def hmac_sha256(self, key, message):
+        return "mortar_hmac_sha256(" + Sql("%s", [key]) + ", " + message + ")"
+
     def matches(self, column, negate=False):
         return Sql(f"{column} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\'")
 
     def regex(self, column):
-        return Sql(f"{column} REGEXP %s")
+        return Sql(f"mortar_regex({column}, %s)")
+
+    def regex_error(self, pattern):
+        try:
+            re2.compile(pattern, _RE2_OPTIONS)
+        except re2.error as error:
+            reason = error.args[0] if error.args else ""
+            if isinstance(reason, bytes):
+                reason = reason.decode(errors="replace")
+            return (f"{reason}; regular expressions here are RE2's: no backreferences or "
+                    "lookaround")
+        return None
 
 
 @functools.cache
 def dialect() -> Dialect:
     return Postgres() if connection.vendor == "postgresql" else Sqlite()
+
+
+# SQLite's regex: RE2 matches in time linear in the text whatever the pattern (Python's re
+# backtracks: `^(a+)+$` against 40 characters takes hours inside one function call, which the
+# statement timeout cannot interrupt), and releases the GIL while it matches. max_mem bounds
+# the program's size and each cached pattern's memory (RE2's default is 8 MiB).
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 1 << 20
+_RE2_OPTIONS.never_capture = True  # only whether it matches is asked
+_RE2_OPTIONS.log_errors = False  # a refused pattern is the client's error, answered to it
+
+
+def _regex(raw_connection, text: str | None, pattern: str | None) -> bool | None:
+    if text is None or pattern is None:
+        return None
+    if past_sqlite_deadline():  # stopped as the progress handler stops a statement: TIMEOUT
+        raw_connection.interrupt()
+        return None
+    return re2.compile(pattern, _RE2_OPTIONS).search(text) is not None  # compiled: cached
+
+
+def _hmac_sha256(key: bytes | None, message: str | None) -> str | None:
+    if key is None or message is None:
+        return None
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+@receiver(connection_created)
+def _add_sqlite_functions(sender, connection, **kwargs) -> None:
+    """SQLite has no HMAC nor a safe regex: Sqlite.hmac_sha256 and Sqlite.regex call these
+    (connected in DataApiConfig)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "mortar_regex", 2, functools.partial(_regex, connection.connection),
+            deterministic=True)
+        connection.connection.create_function("mortar_hmac_sha256", 2, _hmac_sha256,
+                                              deterministic=True)

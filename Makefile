@@ -21,10 +21,11 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-# The suite runs twice: on a throwaway PostgreSQL, then on SQLite; Redis serves both.
+# The suite runs twice: on a throwaway PostgreSQL, then on SQLite; Redis serves both; the
+# browser tests drive Debian's Chromium (installed with apt-get when missing).
 test: lint
 	MORTAR_SECRET_KEY=test-only-secret-key-not-for-production \
-	  $(PY) scripts/test_services.py --databases postgres,sqlite -- \
+	  $(PY) scripts/test_services.py --databases postgres,sqlite --browser -- \
 	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark on a throwaway PostgreSQL, then the data API ones (reads, mutations, identity)

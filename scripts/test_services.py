@@ -22,7 +22,7 @@ import time
 from urllib.parse import urlsplit
 
 DATABASES = ("postgres", "sqlite")
-APT_PACKAGES = {"postgres": "postgresql", "redis": "redis-server"}
+APT_PACKAGES = {"postgres": "postgresql", "redis": "redis-server", "chromium": "chromium"}
 
 
 def find_pg_bin() -> str | None:
@@ -34,7 +34,8 @@ def find_pg_bin() -> str | None:
 
 
 def missing_servers(needed: list[str]) -> list[str]:
-    found = {"postgres": find_pg_bin, "redis": lambda: shutil.which("redis-server")}
+    found = {"postgres": find_pg_bin, "redis": lambda: shutil.which("redis-server"),
+             "chromium": lambda: shutil.which("chromium")}
     return [name for name in needed if not found[name]()]
 
 
@@ -49,10 +50,10 @@ def ensure_binaries(needed: list[str]) -> None:
         missing = missing_servers(needed)
     if missing:
         print(
-            f"test_services: missing server binaries for: {', '.join(missing)}\n"
+            f"test_services: missing programs for: {', '.join(missing)}\n"
             f"  Debian/Ubuntu: sudo apt-get install {packages}\n"
-            "  Elsewhere: install the PostgreSQL server (initdb, pg_ctl) and redis-server with\n"
-            "  your package manager, or point DATABASE_URL / REDIS_URL at running servers.",
+            "  Elsewhere: install the PostgreSQL server (initdb, pg_ctl), redis-server and chromium\n"
+            "  with your package manager, or point DATABASE_URL / REDIS_URL at running servers.",
             file=sys.stderr,
         )
         sys.exit(2)
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--databases", default="postgres,sqlite", help="runs, in this order")
+    parser.add_argument("--browser", action="store_true",
+                        help="install Chromium too when missing (the browser tests drive it)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -207,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     given_db = given_db if urlsplit(given_db).scheme in ("postgres", "postgresql") else ""
     given_redis = os.environ.get("REDIS_URL", "")
     use_pg = "postgres" in databases and not given_db
-    ensure_binaries(["postgres"] * use_pg + ["redis"] * (not given_redis))
+    ensure_binaries(["postgres"] * use_pg + ["redis"] * (not given_redis)
+                    + ["chromium"] * args.browser)
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # raises KeyboardInterrupt
     signal.signal(signal.SIGTERM, raise_exit)  # raises SystemExit, so `finally` cleans up

@@ -1,0 +1,65 @@
+"""What a person sees: Debian's Chromium, headless, driven by Playwright against a live server.
+
+The page may reach only the live server: any request elsewhere (a CDN, a font) is aborted and
+fails the test, so a page that passes works on a machine that reaches only its own loopback.
+Each test leaves a screenshot in var/screenshots/ (CI keeps them as artifacts).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+# Without the background-networking flags Chromium keeps calling Google's hosts, which a closed
+# network refuses; --no-sandbox because the tests run as root.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium).")
+    # Playwright's sync API keeps an event loop in this thread; the live server and the ORM
+    # calls of the tests are plain synchronous code all the same.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=executable, args=FLAGS)
+            yield launched
+            launched.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh browser tab at a laptop's size, its base URL the live server's."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366,
+                                                                        "height": 768})
+    tab = context.new_page()
+    elsewhere: list[str] = []
+
+    def only_loopback(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    tab.route("**/*", only_loopback)
+    yield tab
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    context.close()
+    assert not elsewhere, f"the page asked for files outside this server: {elsewhere}"

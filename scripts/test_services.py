@@ -52,8 +52,9 @@ def ensure_binaries(needed: list[str]) -> None:
         print(
             f"test_services: missing programs for: {', '.join(missing)}\n"
             f"  Debian/Ubuntu: sudo apt-get install {packages}\n"
-            "  Elsewhere: install the PostgreSQL server (initdb, pg_ctl), redis-server and chromium\n"
-            "  with your package manager, or point DATABASE_URL / REDIS_URL at running servers.",
+            "  Elsewhere: install the PostgreSQL server (initdb, pg_ctl), redis-server and\n"
+            "  chromium with your package manager, or point DATABASE_URL / REDIS_URL at running\n"
+            "  servers.",
             file=sys.stderr,
         )
         sys.exit(2)

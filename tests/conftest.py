@@ -1,8 +1,10 @@
 """Shared fixtures: applications and models built through the real schema-change functions."""
 
 import os
+import threading
 
 import pytest
+from django.db import connections
 from django.test import override_settings
 
 from models_registry import changes
@@ -119,3 +121,24 @@ def full_buckets(settings):
     _empty_rate_limit_state(prefix)
     yield
     _empty_rate_limit_state(prefix)
+
+
+def in_parallel(count: int, work) -> list:
+    """work(i) in `count` threads released together (each its own database connection); their
+    results in order."""
+    start = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            start.wait()
+            results[index] = work(index)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

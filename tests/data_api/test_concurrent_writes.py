@@ -8,6 +8,7 @@ from django.db import connection, connections
 
 from models_registry.runtime import runtime_models
 
+from ..conftest import in_parallel
 from .conftest import Api
 
 pytestmark = pytest.mark.skipif(
@@ -16,26 +17,6 @@ pytestmark = pytest.mark.skipif(
 )
 UPSERT = ("mutation($input: TaskInput!, $uniqueBy: [TaskField!]) { "
           "upsertTask(input: $input, uniqueBy: $uniqueBy) { id } }")
-
-
-def in_parallel(count: int, work) -> list:
-    """Run work(i) in `count` threads released together; their results in order."""
-    start = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            start.wait()
-            results[index] = work(index)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.mark.parametrize("unique_by", ["externalId", "task"])  # with and without a unique index

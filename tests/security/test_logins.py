@@ -8,6 +8,7 @@ import threading
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.db import connection, connections
 
+from ..conftest import in_parallel
 from ..data_api.conftest import Api, demo  # noqa: F401  (the fixture)
 from ..identity.conftest import LOGIN, Caller, caller, profile  # noqa: F401  (the fixtures)
 
@@ -22,26 +23,6 @@ def login(profile, password: str, username: str = "betty@example.com",  # noqa: 
           address: str = "203.0.113.7") -> dict:
     return Caller().post(LOGIN, {"uuid": str(profile.uuid), "username": username,
                                  "password": password}, REMOTE_ADDR=address).json()
-
-
-def in_parallel(count: int, work) -> list:
-    """work(i) in `count` threads released together (each its own database connection)."""
-    start = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            start.wait()
-            results[index] = work(index)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_parallel_wrong_passwords_get_exactly_the_allowed_checks(profile, settings):  # noqa: F811

@@ -13,19 +13,22 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
+# devsetup writes var/dev.env (MORTAR_DEBUG=1, a secret key, ...): the server and every later
+# manage.py command read it; the two steps before it need MORTAR_DEBUG=1 on the first run.
 run: $(VENV)/.installed
 	MORTAR_DEBUG=1 $(PY) manage.py migrate --noinput -v0
 	MORTAR_DEBUG=1 $(PY) manage.py devsetup --port $(PORT)
-	MORTAR_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
 # The suite runs twice: on a throwaway PostgreSQL, then on SQLite; Redis serves both; the
-# browser tests drive Debian's Chromium (installed with apt-get when missing).
+# browser tests drive Debian's Chromium, the GraphQL-over-HTTP audit runs on Debian's Node
+# (each installed with apt-get when missing).
 test: lint
 	MORTAR_SECRET_KEY=test-only-secret-key-not-for-production \
-	  $(PY) scripts/test_services.py --databases postgres,sqlite --browser -- \
+	  $(PY) scripts/test_services.py --databases postgres,sqlite --browser --node -- \
 	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark on a throwaway PostgreSQL, then the data API ones (reads, mutations, identity)

@@ -6,6 +6,9 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
+    from mortar.dev_env import load_dev_env
+
+    load_dev_env()  # the settings `make run` wrote, when it has run in this data dir
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -12,23 +12,30 @@ from functools import partial
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponseRedirect
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from . import changes
 from .admin_forms import (
+    PROPERTY_FIELDS,
     DataModelForm,
     PropertyForm,
     PropertyFormSet,
+    PropertyPageForm,
     RelationForm,
     RelationFormSet,
     RelationTargetField,
 )
-from .admin_records import RecordBrowser, counted, record_count
+from .admin_records import RecordBrowser, counted, record_count, record_counts
+from .admin_style import AdminStyle
+from .kinds import KINDS
 from .models import Application, DataModel, Property, Relation
+from .schema_picture import schema_svg
 
 
 class SchemaChangeViews:
@@ -77,8 +84,28 @@ def change_url(obj) -> str:
     return reverse(f"admin:models_registry_{obj._meta.model_name}_change", args=[obj.pk])
 
 
+def api_url(application: Application) -> str:
+    return reverse("data-api", args=[application.slug])
+
+
+def slug_help(request, application: Application | None) -> str:
+    """The slug's help: the real API URL, linked, and where the playground is."""
+    if application is None:  # escaped: the admin shows help texts as HTML
+        return escape(f"Part of the API URL: {request.build_absolute_uri('/api/')}<slug>/graphql.")
+    url = request.build_absolute_uri(api_url(application))
+    if application.playground_enabled:
+        playground = format_html(
+            'The playground (GraphiQL) opens at the same URL in a browser: <a href="{}" '
+            'target="_blank">open the playground</a>.', url)
+    else:
+        playground = "The playground is off: tick “Playground enabled” below to open GraphiQL " \
+                     "at this URL in a browser."
+    return format_html('The API: <a href="{}">{}</a> (POST GraphQL queries here). {}',
+                       url, url, playground)
+
+
 @admin.register(Application)
-class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
+class ApplicationAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
     list_display = ["slug", "name", "environment", "schema_version", "model_count"]
     list_filter = ["environment"]
     search_fields = ["slug", "name"]
@@ -103,6 +130,28 @@ class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
                                               if f != "introspection_enabled"]})
                 for name, options in fieldsets]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "slug" in form.base_fields:  # not for a view-only user: then it is read-only
+            form.base_fields["slug"].help_text = slug_help(request, obj)
+        return form
+
+    def get_urls(self):
+        schema = self.admin_site.admin_view(self.schema_view)
+        return [path("<path:object_id>/schema.svg", schema,
+                     name="models_registry_application_schema"), *super().get_urls()]
+
+    def schema_view(self, request, object_id: str) -> HttpResponse:
+        """The schema picture: the application's models as boxes, relations as lines."""
+        application = self.get_object(request, unquote(object_id))
+        if application is None:
+            raise Http404(f"No application with id {object_id!r}.")
+        if not self.has_view_or_change_permission(request, application):
+            raise PermissionDenied
+        response = HttpResponse(schema_svg(application), content_type="image/svg+xml")
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        return response
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(model_count=Count("data_models"))
 
@@ -114,21 +163,30 @@ class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
     def data_models_table(self, application: Application) -> str:
         if application.pk is None:
             return "Save the application first, then add its data models."
-        data_models = application.data_models.annotate(property_count=Count("properties"))
+        data_models = list(application.data_models.annotate(property_count=Count("properties")))
+        counts = record_counts(data_models)
         rows = format_html_join(
             "",
-            '<tr><td><a href="{}">{}</a></td><td>{}</td><td><a href="{}">Records</a></td></tr>',
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td class="record-count">{}</td>'
+            '<td><a href="{}">Records</a></td></tr>',
             (
-                (change_url(dm), dm.name, dm.property_count, RecordBrowser.list_url(dm))
+                (change_url(dm), dm.name, dm.property_count, counts[dm.pk],
+                 RecordBrowser.list_url(dm))
                 for dm in data_models
             ),
         )
         add_url = reverse("admin:models_registry_datamodel_add") + f"?application={application.pk}"
+        schema_url = reverse("admin:models_registry_application_schema", args=[application.pk])
         return format_html(
-            "<table><thead><tr><th>model</th><th>properties</th><th></th></tr></thead>"
-            '<tbody>{}</tbody></table><p><a class="addlink" href="{}">Add a data model</a></p>',
+            "<table><thead><tr><th>model</th><th>properties</th><th>records</th><th></th></tr>"
+            '</thead><tbody>{}</tbody></table><p><a class="addlink" href="{}">Add a data model'
+            '</a></p><p class="schema-picture"><a href="{}">Schema picture</a> (models and '
+            'relations)<br><img src="{}" alt="Schema of {}"></p>',
             rows,
             add_url,
+            schema_url,
+            schema_url,
+            application.slug,
         )
 
     def get_deleted_objects(self, objs, request):
@@ -154,10 +212,32 @@ class ApplicationAdmin(SchemaChangeViews, admin.ModelAdmin):
 
 
 class PropertyInline(admin.TabularInline):
+    """The settings every kind has; the options of its kind on the property's own page."""
+
     model = Property
     form = PropertyForm
     formset = PropertyFormSet
+    fields = ["name", "kind", "required", "unique", "default", "options"]
+    readonly_fields = ["options"]
     extra = 1
+
+    @admin.display(description="options of its kind")
+    def options(self, prop: Property) -> str:
+        if prop.pk is None:
+            return "on the property's page, once added"
+        kind = KINDS[prop.kind]
+        shown = [
+            f"{Property._meta.get_field(name).verbose_name} {describe_option(getattr(prop, name))}"
+            for name in kind.options
+            if name not in ("unique", "default") and getattr(prop, name) not in (None, "", [])
+        ]
+        return format_html('{} <a href="{}">edit</a>', "; ".join(shown), change_url(prop))
+
+
+def describe_option(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
 
 
 class RelationInline(admin.TabularInline):
@@ -186,7 +266,7 @@ class RelationInline(admin.TabularInline):
 
 
 @admin.register(DataModel)
-class DataModelAdmin(SchemaChangeViews, admin.ModelAdmin):
+class DataModelAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
     form = DataModelForm
     inlines = [PropertyInline, RelationInline]
     list_display = ["name", "application", "property_count", "records_link"]
@@ -284,3 +364,79 @@ class DataModelAdmin(SchemaChangeViews, admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for data_model in queryset:
             changes.delete_model(data_model)
+
+
+@admin.register(Property)
+class PropertyAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
+    """A property's own page: the settings of its kind and no others. Properties are listed on
+    their model's page, which links here; adding one here starts with choosing its kind."""
+
+    form = PropertyPageForm
+    list_display = ["name", "data_model", "kind"]
+    list_select_related = ["data_model__application"]
+
+    def has_module_permission(self, request) -> bool:
+        return False  # not in the admin index: properties live on their model's page
+
+    def kinds_shown(self, request, obj: Property | None) -> list[str]:
+        """The stored (or chosen) kind, and a kind just posted: a kind change shows the new
+        kind's options too, so that an enum's can be entered."""
+        chosen = [obj.kind if obj else request.GET.get("kind"), request.POST.get("kind")]
+        return [kind for kind in chosen if kind in KINDS]
+
+    def get_fields(self, request, obj=None):
+        options = {name for kind in self.kinds_shown(request, obj) for name in KINDS[kind].options}
+        return ["data_model", "name", "kind", "required",
+                *(name for name in PROPERTY_FIELDS if name in options)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["data_model"] if obj else []  # a property stays on its model
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.method == "GET" and request.GET.get("kind") not in KINDS:
+            return self.kind_picker(request)
+        return super().add_view(request, form_url, extra_context)
+
+    def kind_picker(self, request) -> TemplateResponse:
+        """Step one of adding a property: its kind, each with the options it has."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        data_model = request.GET.get("data_model", "")
+        kinds = [
+            (kind, ", ".join(str(Property._meta.get_field(o).verbose_name) for o in kind.options))
+            for kind in KINDS.values()
+        ]
+        return TemplateResponse(request, "admin/models_registry/property/pick_kind.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Add a property: choose its kind",
+            "kinds": kinds,
+            "data_model": data_model if data_model.isdigit() else "",
+        })
+
+    def save_model(self, request, obj: Property, form, change: bool) -> None:
+        if change:
+            changed = form.changed_settings()
+            if changed:  # every alteration bumps the schema version
+                changes.alter_property(obj, **changed)
+            return
+        settings = {f: form.cleaned_data[f] for f in PROPERTY_FIELDS if f in form.cleaned_data}
+        created = changes.add_property(
+            obj.data_model, settings.pop("name"), settings.pop("kind"), **settings
+        )
+        obj.pk, obj.position = created.pk, created.position
+        obj._state.adding = False
+
+    # Saved: back to the model's page, where its properties are listed.
+    def response_post_save_add(self, request, obj: Property):
+        return HttpResponseRedirect(change_url(obj.data_model))
+
+    def response_post_save_change(self, request, obj: Property):
+        return HttpResponseRedirect(change_url(obj.data_model))
+
+    def delete_model(self, request, obj: Property) -> None:
+        changes.delete_property(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for prop in queryset:
+            changes.delete_property(prop)

@@ -16,6 +16,7 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 
 from . import changes
+from .kinds import KINDS, Kind
 from .models import DataModel, Property, Relation
 
 PROPERTY_FIELDS = [
@@ -66,12 +67,37 @@ class SchemaChangeForm(forms.ModelForm):
         previous = self.instance if self.instance.pk else None
         candidate = copy.copy(self.instance)
         for name in self.checked_fields:
-            setattr(candidate, name, cleaned[name])
+            if name in cleaned:  # a field the form leaves out keeps its stored value
+                setattr(candidate, name, cleaned[name])
         add_problems(self, type(self).check(candidate, previous))
         return cleaned
 
 
+class EnumOptionsField(forms.CharField):
+    """Enum options typed one per line, kept as a list."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 24})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list[str]:
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+# What an option the kind does not use is set to when the kind changes: nothing hidden stays
+# in force.
+UNUSED_OPTION = {
+    "unique": False, "default": None, "min_value": None, "max_value": None,
+    "min_length": None, "max_length": None, "pattern": "", "enum_values": [],
+    "decimal_places": None,
+}  # fmt: skip
+
+
 class PropertyForm(SchemaChangeForm):
+    """A property's settings. Defaults are typed as values of the kind (`open`, `3`, `true`,
+    `2024-01-31`; JSON for a JSON property), enum options one per line."""
+
     checked_fields = PROPERTY_FIELDS
     check = changes.property_problems
 
@@ -80,19 +106,70 @@ class PropertyForm(SchemaChangeForm):
         fields = PROPERTY_FIELDS
         widgets = {
             "name": forms.TextInput(attrs={"size": 14}),
-            "default": forms.TextInput(attrs={"size": 10}),
-            "pattern": forms.TextInput(attrs={"size": 10}),
-            "enum_values": forms.TextInput(attrs={"size": 16}),
-            "min_value": forms.NumberInput(attrs={"style": "width: 6em"}),
-            "max_value": forms.NumberInput(attrs={"style": "width: 6em"}),
-            "min_length": forms.NumberInput(attrs={"style": "width: 5em"}),
-            "max_length": forms.NumberInput(attrs={"style": "width: 5em"}),
-            "decimal_places": forms.NumberInput(attrs={"style": "width: 4em"}),
+            "pattern": forms.TextInput(attrs={"size": 30}),
         }
 
-    def clean_enum_values(self) -> list:
-        return self.cleaned_data["enum_values"] or []  # an empty input means no options
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "default" in self.fields:
+            self.fields["default"] = forms.CharField(
+                required=False,
+                widget=forms.TextInput(attrs={"size": 12}),
+                help_text="A value of the kind, e.g. open, 3, true or 2024-01-31.",
+            )
+            self.initial["default"] = KINDS[self.instance.kind].default_as_text(
+                self.instance.default
+            )
+        if "enum_values" in self.fields:
+            self.fields["enum_values"] = EnumOptionsField(
+                required=False, label="enum options", help_text="One option per line."
+            )
 
+    def clean(self):
+        kind = KINDS.get(self.cleaned_data.get("kind", self.instance.kind))
+        if kind is not None:
+            self.clean_for_kind(kind)
+        return super().clean()
+
+    def clean_for_kind(self, kind: Kind) -> None:
+        """Read the default as a value of the chosen kind; ask for an enum's options where they
+        are entered."""
+        text = self.cleaned_data.get("default")
+        if "default" in self.fields and isinstance(text, str):
+            self.cleaned_data["default"] = None
+            if text.strip() and not kind.can_default:
+                self.cleaned_data["default"] = text  # the kind's check says why not
+            elif text.strip():
+                try:
+                    self.cleaned_data["default"] = kind.default_from_text(text.strip())
+                except (ValueError, TypeError, ValidationError) as error:
+                    reason = " ".join(error.messages) if isinstance(error, ValidationError) \
+                        else str(error)
+                    self.add_error("default", f"The default is no {kind.label}: {reason}. "
+                                   "Correct it, or leave it empty for none.")
+        if kind.has_choices and "enum_values" not in self.fields:
+            self.add_error("kind", "An enum's options are entered on the property's own page: "
+                           + ("follow its options link to make it an enum."
+                              if self.instance.pk else
+                              "add it with “Add a property with its options” at the top."))
+        elif kind.has_choices and not self.cleaned_data.get("enum_values"):
+            self.add_error("enum_values", "Enter the enum's options, one per line.")
+
+    def changed_settings(self) -> dict:
+        """What saving this form changes: the edited settings, and the options the (new) kind
+        does not use, reset."""
+        changed = {f: self.cleaned_data[f] for f in self.changed_data if f in PROPERTY_FIELDS}
+        options = KINDS[self.cleaned_data.get("kind", self.instance.kind)].options
+        for name, unused in UNUSED_OPTION.items():
+            if name not in options and getattr(self.instance, name) != unused:
+                changed[name] = unused
+        return changed
+
+
+class PropertyPageForm(PropertyForm):
+    """The property's own page, where it is added with its model chosen on the form."""
+
+    checked_fields = ["data_model", *PROPERTY_FIELDS]
 
 
 class RelationTargetField(forms.ModelChoiceField):
@@ -176,11 +253,10 @@ class PropertyFormSet(SchemaFormSet):
         changes.delete_property(instance)
 
     def change_row(self, form: PropertyForm) -> None:
-        changed = {f: form.cleaned_data[f] for f in form.changed_data if f in PROPERTY_FIELDS}
-        changes.alter_property(form.instance, **changed)
+        changes.alter_property(form.instance, **form.changed_settings())
 
     def add_row(self, form: PropertyForm) -> Property:
-        settings = {f: form.cleaned_data[f] for f in PROPERTY_FIELDS}
+        settings = {f: form.cleaned_data[f] for f in PROPERTY_FIELDS if f in form.cleaned_data}
         name, kind = settings.pop("name"), settings.pop("kind")
         return changes.add_property(self.instance, name, kind, **settings)
 

@@ -8,14 +8,14 @@ leaks (see FIELD-NOTES).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import ProtectedError, Q, QuerySet, RestrictedError
 from django.db.models.deletion import Collector
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -48,6 +48,35 @@ def runtime_class(data_model: DataModel) -> type[RuntimeRecord]:
 
 def record_count(data_model: DataModel) -> int:
     return runtime_class(data_model).objects.count()
+
+
+# SQLite refuses a compound SELECT of more than 500 parts.
+COUNTS_PER_STATEMENT = 400
+
+
+def record_counts(data_models: Iterable[DataModel]) -> dict[int, int]:
+    """Records per data model id: one statement (a UNION ALL of one COUNT per table) for up to
+    COUNTS_PER_STATEMENT models, rather than one per model."""
+    data_models = list(data_models)
+    connection = connections[router.db_for_read(DataModel)]
+    counts: dict[int, int] = {}
+    for start in range(0, len(data_models), COUNTS_PER_STATEMENT):
+        chunk = data_models[start:start + COUNTS_PER_STATEMENT]
+        sql = " UNION ALL ".join(
+            f"SELECT {int(dm.pk)}, COUNT(*) FROM {connection.ops.quote_name(dm.table_name)}"
+            for dm in chunk
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            counts.update(cursor.fetchall())
+    return counts
+
+
+def record_name(record: RuntimeRecord) -> str:
+    """How messages name a record: by its first text property when it has one, with its id."""
+    named = str(record)
+    fallback = f"{record._mortar.name} #{record.pk}"
+    return fallback if named == fallback else f"{record._mortar.name} “{named}” (#{record.pk})"
 
 
 # -- list columns ---------------------------------------------------------------------------
@@ -157,7 +186,7 @@ def deletion_refusal(record: RuntimeRecord, error: ProtectedError | RestrictedEr
     counts = Counter(str(obj._meta.verbose_name) for obj in blocking)
     listed = ", ".join(counted(n, f"{name} record") for name, n in counts.items())
     return (
-        f"{record._mortar.name} #{record.pk} cannot be deleted: a relation that refuses deletion "
+        f"{record_name(record)} cannot be deleted: a relation that refuses deletion "
         f"links it to {listed}. Delete those records or change what they point to first."
     )
 
@@ -245,7 +274,7 @@ class RecordBrowser:
     def change_view(self, request: HttpRequest, data_model_id: int, record_id: int):
         data_model, cls = self.browsed(request, data_model_id)
         record = get_object_or_404(cls, pk=record_id)
-        title = f"Change {data_model.name} #{record.pk}"
+        title = f"Change {record_name(record)}"
         return self.form_view(request, data_model, record, title=title)
 
     def form_view(self, request, data_model: DataModel, record: RuntimeRecord, title: str):
@@ -255,7 +284,7 @@ class RecordBrowser:
             form = form_class(request.POST, request.FILES, instance=record)
             if form.is_valid() and self.save(form):
                 verb = "added" if adding else "changed"
-                messages.success(request, f"{data_model.name} #{record.pk} was {verb}.")
+                messages.success(request, f"{record_name(record)} was {verb}.")
                 return HttpResponseRedirect(self.after_save_url(request, data_model, record))
         else:
             form = form_class(instance=record)
@@ -297,9 +326,10 @@ class RecordBrowser:
         try:
             also_deleted = self.also_deleted(record)
             if request.method == "POST":
+                name = record_name(record)
                 with transaction.atomic(using=router.db_for_write(cls)):
                     record.delete()
-                messages.success(request, f"{data_model.name} #{record_id} was deleted.")
+                messages.success(request, f"{name} was deleted.")
                 return HttpResponseRedirect(record_url("list", data_model.pk))
         except (ProtectedError, RestrictedError) as error:
             messages.error(request, deletion_refusal(record, error))
@@ -308,7 +338,7 @@ class RecordBrowser:
             request,
             "delete.html",
             data_model,
-            title=f"Delete {data_model.name} #{record.pk}?",
+            title=f"Delete {record_name(record)}?",
             record=record,
             also_deleted=also_deleted,
         )

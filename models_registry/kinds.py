@@ -53,8 +53,35 @@ class Kind(abc.ABC):
     can_default = True
     can_unique = True
     numbered = False  # the platform numbers new records: one more than the highest so far
+    has_pattern = False  # a regular expression values must match
+    has_choices = False  # enum options
+    has_places = False  # decimal places of its own
     # Kinds whose values this kind can take over in a kind change (besides itself).
     converts_from: frozenset[str] = frozenset()
+
+    @property
+    def options(self) -> list[str]:
+        """The property settings this kind uses besides name, kind and required, in form order
+        (the admin edits only these)."""
+        applies = {
+            "unique": self.can_unique, "default": self.can_default,
+            "enum_values": self.has_choices, "min_length": self.has_length,
+            "max_length": self.has_length, "min_value": self.has_range,
+            "max_value": self.has_range, "decimal_places": self.has_places,
+            "pattern": self.has_pattern,
+        }  # fmt: skip
+        return [name for name, used in applies.items() if used]
+
+    def default_from_text(self, text: str) -> Any:
+        """The stored (JSON) default for what a builder typed, e.g. `3`, `true` or `open`;
+        ValueError or ValidationError when it is no value of this kind."""
+        return self.to_json(self.parse(text))
+
+    def default_as_text(self, value: Any) -> str:
+        """A stored default as the builder types it (the inverse of default_from_text)."""
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else json.dumps(value)
 
     def model_field(self, prop: Property) -> models.Field:
         options = {
@@ -84,7 +111,7 @@ class Kind(abc.ABC):
             found.append(validators.MinValueValidator(self.parse(format(prop.min_value, "f"))))
         if self.has_range and prop.max_value is not None:
             found.append(validators.MaxValueValidator(self.parse(format(prop.max_value, "f"))))
-        if prop.pattern:
+        if self.has_pattern and prop.pattern:
             found.append(validators.RegexValidator(
                 prop.pattern, message=f"Does not match the pattern {prop.pattern}."))
         return found
@@ -131,7 +158,7 @@ def _reason(error: Exception) -> str:
 
 class TextKind(Kind):
     name, label = "text", "text"
-    searchable = has_length = True
+    searchable = has_length = has_pattern = True
     converts_from = frozenset(
         {"rich_text", "email", "url", "phone", "enum", "integer", "decimal", "price", "boolean",
          "date", "datetime", "time", "json", "auto_number"}
@@ -197,7 +224,8 @@ class PhoneKind(TextKind):
 
 class EnumKind(TextKind):
     name, label = "enum", "enum"
-    has_length = False
+    has_length = has_pattern = False
+    has_choices = True
 
     def make_field(self, prop, **options):
         return models.TextField(choices=[(v, v) for v in prop.enum_values], **options)
@@ -215,6 +243,7 @@ class EnumKind(TextKind):
 class PasswordKind(Kind):
     name, label = "password", "password"
     has_length = False
+    has_pattern = True  # checked on the plain text
     can_default = False
     can_unique = False
     converts_from = frozenset({"text"})
@@ -285,7 +314,7 @@ DECIMAL_TEXT = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]
 
 class DecimalKind(Kind):
     name, label = "decimal", "decimal"
-    has_range = True
+    has_range = has_places = True
     default_places = 2
     converts_from = frozenset(TEXT_KINDS | {"integer", "decimal", "price", "auto_number"})
 
@@ -318,6 +347,7 @@ class DecimalKind(Kind):
 
 class PriceKind(DecimalKind):
     name, label = "price", "price"
+    has_places = False  # always 2
 
     def places(self, prop):
         return 2
@@ -432,6 +462,16 @@ class JsonKind(Kind):
 
     def to_text(self, value):
         return json.dumps(value)
+
+    def default_from_text(self, text):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"not JSON ({error.msg}); strings need quotes, e.g. \"open\"") from None
+
+    def default_as_text(self, value):
+        return "" if value is None else json.dumps(value)
 
 
 class FileKind(Kind):

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.data_api",
     "apps.identity",
     "apps.ratelimit",
+    "mortar",  # the wiring's own command: devsetup (make run), which uses every app above
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,9 @@ MORTAR_RATELIMIT_RECHECK_SECONDS = 1.0
 MORTAR_RATELIMIT_KEY_PREFIX = os.environ.get("MORTAR_RATELIMIT_KEY_PREFIX", "mortar:rl")
 # Bearer token for /ops/ratelimits and /metrics besides a staff session (unset: staff only).
 MORTAR_OPS_TOKEN = os.environ.get("MORTAR_OPS_TOKEN") or None
+# With the local backend, the server whose process holds the buckets (`make run` names it in
+# var/dev.env): `manage.py ratelimit` asks it, with the ops token, instead of its own memory.
+MORTAR_RATELIMIT_SERVER_URL = os.environ.get("MORTAR_RATELIMIT_SERVER_URL") or None
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from models_registry import views as registry_views
+
 from . import health
 
 urlpatterns = [
@@ -11,4 +13,5 @@ urlpatterns = [
     path("", include("apps.ratelimit.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("", registry_views.index, name="index"),  # the admin's "View site"
 ]

@@ -22,7 +22,8 @@ import time
 from urllib.parse import urlsplit
 
 DATABASES = ("postgres", "sqlite")
-APT_PACKAGES = {"postgres": "postgresql", "redis": "redis-server", "chromium": "chromium"}
+APT_PACKAGES = {"postgres": "postgresql", "redis": "redis-server", "chromium": "chromium",
+                "node": "nodejs npm"}
 
 
 def find_pg_bin() -> str | None:
@@ -35,7 +36,8 @@ def find_pg_bin() -> str | None:
 
 def missing_servers(needed: list[str]) -> list[str]:
     found = {"postgres": find_pg_bin, "redis": lambda: shutil.which("redis-server"),
-             "chromium": lambda: shutil.which("chromium")}
+             "chromium": lambda: shutil.which("chromium"),
+             "node": lambda: shutil.which("node") and shutil.which("npm")}
     return [name for name in needed if not found[name]()]
 
 
@@ -52,9 +54,9 @@ def ensure_binaries(needed: list[str]) -> None:
         print(
             f"test_services: missing programs for: {', '.join(missing)}\n"
             f"  Debian/Ubuntu: sudo apt-get install {packages}\n"
-            "  Elsewhere: install the PostgreSQL server (initdb, pg_ctl), redis-server and\n"
-            "  chromium with your package manager, or point DATABASE_URL / REDIS_URL at running\n"
-            "  servers.",
+            "  Elsewhere: install the PostgreSQL server (initdb, pg_ctl), redis-server,\n"
+            "  chromium, Node and npm with your package manager, or point DATABASE_URL /\n"
+            "  REDIS_URL at running servers.",
             file=sys.stderr,
         )
         sys.exit(2)
@@ -198,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", default="postgres,sqlite", help="runs, in this order")
     parser.add_argument("--browser", action="store_true",
                         help="install Chromium too when missing (the browser tests drive it)")
+    parser.add_argument("--node", action="store_true",
+                        help="install Node and npm too when missing (the GraphQL-over-HTTP audit "
+                             "runs on Node)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -212,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     given_redis = os.environ.get("REDIS_URL", "")
     use_pg = "postgres" in databases and not given_db
     ensure_binaries(["postgres"] * use_pg + ["redis"] * (not given_redis)
-                    + ["chromium"] * args.browser)
+                    + ["chromium"] * args.browser + ["node"] * args.node)
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # raises KeyboardInterrupt
     signal.signal(signal.SIGTERM, raise_exit)  # raises SystemExit, so `finally` cleans up

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, OperationalError
@@ -19,7 +19,11 @@ from django.http import HttpResponse
 from graphql import GraphQLError
 
 from apps.error_codes import ErrorCode
+from apps.identity.models import Permission
 from apps.identity.sessions import Refused
+
+if TYPE_CHECKING:
+    from apps.identity.access import Access
 
 log = logging.getLogger(__name__)
 VALUE_ERRORS = (ValueError, TypeError, ValidationError)  # raised by scalars parsing input
@@ -141,10 +145,48 @@ def error_entry(error: BaseException, path: list | None = None, locations=None) 
     return entry
 
 
-def forbidden_entry(path: list[str]) -> dict:
-    """A relation field left empty because the caller may not read its records."""
-    return {"message": f"You may not read the records of {path[-1]}; it is left empty.",
-            "path": path, "extensions": {"code": ErrorCode.FORBIDDEN}}
+def forbidden_entry(path: list[str], refusal: str) -> dict:
+    """A relation field left empty because the caller may not read its records; `refusal`
+    (`read_refusal` of the related model) names that model and the permission to grant."""
+    return {"message": f"{path[-1]} is left empty: {refusal}", "path": path,
+            "extensions": {"code": ErrorCode.FORBIDDEN}}
+
+
+# -- refusals by permission: what is missing, and where a builder grants it ----------------
+
+PERMISSIONS_PLACE = "in the admin under Permissions"
+SERVER_KEY = "a server key (Authorization: Bearer mk_…) from server-side code"
+
+
+def read_refusal(access: Access, model: str, model_id: int) -> str:
+    """Why the caller may not read `model`'s records. Depends on the permissions only, never on
+    which records exist."""
+    if access.principal.kind != "anonymous":
+        return (f"{model} is not readable by this user; grant read to any logged-in user or to "
+                f"one of his roles {PERMISSIONS_PLACE}.")
+    on_login = {
+        Permission.Access.AUTHENTICATED: " (or log in: any logged-in user may read it)",
+        Permission.Access.ROLES: " (or log in as a user with a role that may read it)",
+    }.get(access.granted_on_login(model_id, "read"), "")
+    return (f"{model} is not readable by anonymous callers; grant read {PERMISSIONS_PLACE}"
+            f"{on_login}.")
+
+
+def write_refusal(access: Access, model: str, model_id: int, operation: str) -> str:
+    """Why the caller may not `operation` (create, update, delete) `model`'s records: what to
+    send instead, and where a builder grants it."""
+    if access.principal.kind != "anonymous":
+        return (f"This user may not {operation} {model} records: grant {operation} to any "
+                f"logged-in user or to one of his roles {PERMISSIONS_PLACE}, or send "
+                f"{SERVER_KEY}.")
+    login = {
+        Permission.Access.AUTHENTICATED: " or the JWT of a login (Authorization: Bearer "
+                                         "<jwtToken>)",
+        Permission.Access.ROLES: " or the JWT of a login with a role that may (Authorization: "
+                                 "Bearer <jwtToken>)",
+    }.get(access.granted_on_login(model_id, operation), "")
+    return (f"Anonymous callers may not {operation} {model} records: send {SERVER_KEY}{login}, "
+            f"or grant {operation} {PERMISSIONS_PLACE}.")
 
 
 # -- what others raise, as coded errors -----------------------------------------------------

@@ -10,10 +10,8 @@ import time
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
 
 from apps.error_codes import ErrorCode
 from apps.identity.access import access_for
@@ -24,6 +22,7 @@ from models_registry.runtime import runtime_models
 
 from .errors import ApiError, RequestError, error_response
 from .freshness import Freshness, StaleApplication
+from .playground import graphiql_page, playground_off_page
 from .request.executor import run_query
 from .write.files import make_reference, upload_refusal
 
@@ -62,7 +61,9 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
              content_type: str) -> HttpResponse:
     if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
         if application.playground_enabled:
-            return graphiql(request)
+            return graphiql_page(request, application)
+        if "query" not in request.GET:  # a visit, not a link to a query's JSON answer
+            return playground_off_page(request, application)
     length = int(request.headers.get("Content-Length") or 0)
     if length > application.max_body_bytes:
         return error_response(
@@ -98,17 +99,13 @@ class UnsupportedMediaType(ValueError):
     """A POST body of a type the endpoint does not read (HTTP 415)."""
 
 
-def _request_params(request: HttpRequest) -> tuple[str, object, str | None]:
+def _request_params(request: HttpRequest) -> tuple[str, dict | None, str | None]:
     if request.method == "GET":
         params = request.GET
-        variables = params.get("variables")
-        try:
-            variables = json.loads(variables) if variables else None
-        except json.JSONDecodeError:
-            raise ValueError("variables must be JSON.") from None
+        variables, extensions = _json_param(params, "variables"), _json_param(params, "extensions")
         query, operation_name = params.get("query"), params.get("operationName")
     elif request.content_type == "application/graphql":
-        query, variables, operation_name = request.body.decode(), None, None
+        query, variables, extensions, operation_name = request.body.decode(), None, None, None
     elif request.content_type != "application/json":
         # A form or text/plain body is one any web page can send cross-site without a
         # preflight: refused, not read as JSON.
@@ -126,26 +123,37 @@ def _request_params(request: HttpRequest) -> tuple[str, object, str | None]:
                              '{"query": "...", "variables": {...}}.') from None
         if not isinstance(payload, dict):
             raise ValueError('The body must be a JSON object: {"query": "..."}.')
-        query = payload.get("query")
-        variables, operation_name = payload.get("variables"), payload.get("operationName")
+        query, operation_name = payload.get("query"), payload.get("operationName")
+        variables, extensions = payload.get("variables"), payload.get("extensions")
     if not isinstance(query, str) or not query.strip():
         raise ValueError('No query: send {"query": "{ allTask { totalCount } }"}.')
     if operation_name is not None and not isinstance(operation_name, str):
         raise ValueError("operationName must be a string.")
+    # No extension is read, but a malformed one is refused as the reference server does.
+    for name, value, example in (("variables", variables, ' (such as {"id": 1})'),
+                                 ("extensions", extensions, "")):
+        if value is not None and not isinstance(value, dict):
+            raise ValueError(f"{name} must be a JSON object{example} or null, not "
+                             f"{_json_type(value)}.")
     return query, variables, operation_name
 
 
-def graphiql(request: HttpRequest) -> HttpResponse:
-    """GraphiQL in the browser, posting back to this same URL (graphene-django's page)."""
-    view = GraphQLView
-    context = {
-        name: getattr(view, name)
-        for name in dir(view)
-        if name.endswith(("_version", "_sri")) and isinstance(getattr(view, name), str)
-    }
-    context.update(graphiql_header_editor_enabled=True, graphiql_should_persist_headers=False,
-                   graphiql_input_value_deprecation=False, subscription_path=None)
-    return render(request, "graphene/graphiql.html", context)
+def _json_param(params: QueryDict, name: str) -> object:
+    """A query-string parameter that carries JSON (GET's variables and extensions)."""
+    text = params.get(name)
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
+        raise ValueError(f"{name} must be JSON.") from None
+
+
+def _json_type(value: object) -> str:
+    """What JSON calls the type of a decoded value, for error messages."""
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):  # before numbers: a bool is an int in Python
+        return "a boolean"
+    return "a number" if isinstance(value, int | float) else "an array"
 
 
 @csrf_exempt

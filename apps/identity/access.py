@@ -57,6 +57,7 @@ class Access:
         self.rules = rules
         self.current_user = None if principal.user_id is None else CurrentUser(
             (user_models or {}).get(principal.auth_profile), principal.user_id)
+        self.has_auth_profile = bool(user_models)
 
     @property
     def unrestricted(self) -> bool:
@@ -73,6 +74,17 @@ class Access:
         rule = self._granted(model_id, operation)
         return None if rule is None or rule.condition is None else _with_user(
             rule.condition, self.current_user)
+
+    def granted_on_login(self, model_id: int, operation: str) -> str | None:
+        """For an anonymous caller refused `operation`: whom among logged-in users its
+        permission grants (`Permission.Access` AUTHENTICATED or ROLES) when the application
+        has an auth profile to log in with; None when logging in would not help."""
+        rule = self.rules.get((model_id, operation))
+        if not self.has_auth_profile or rule is None:
+            return None
+        # "anyone" refused an anonymous caller: its condition names the current user
+        return rule.access if rule.access == Permission.Access.ROLES else (
+            Permission.Access.AUTHENTICATED)
 
     def _granted(self, model_id: int, operation: str) -> Rule | None:
         rule = self.rules.get((model_id, operation))

@@ -11,7 +11,9 @@ class IdentityConfig(AppConfig):
         from models_registry.definitions import register_section
 
         from . import access  # noqa: F401  (its signal receivers)
+        from .admin import show_permissions_in_registry_admins
         from .definitions import PERMISSIONS, SECTION
 
         register_section(SECTION)
         register_section(PERMISSIONS)
+        show_permissions_in_registry_admins()  # the admin's own ready has run: all registered

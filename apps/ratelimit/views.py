@@ -1,5 +1,6 @@
-"""Ops views: /ops/ratelimits (bucket levels as JSON) and /metrics (Prometheus). Both are for
-staff sessions or the ops token (`Authorization: Bearer <MORTAR_OPS_TOKEN>`)."""
+"""Ops views: /ops/ratelimits (bucket levels as JSON) and /metrics (Prometheus), for staff
+sessions or the ops token (`Authorization: Bearer <MORTAR_OPS_TOKEN>`); POST
+/ops/ratelimits/<app>/reset fills an application's buckets, for the ops token only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import hmac
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from models_registry.models import Application
@@ -62,6 +64,28 @@ def ratelimits(request: HttpRequest) -> HttpResponse:
                                       "does not answer."}, status=503)
     return JsonResponse({"backend": backend().name,
                          "applications": [entry.as_json() for entry in levels]})
+
+
+# No CSRF check: only the ops token may reset, and browsers never send it on their own.
+@csrf_exempt
+@require_POST
+def reset_ratelimits(request: HttpRequest, slug: str) -> HttpResponse:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if not (scheme.lower() == "bearer" and _is_ops_token(token.strip())):
+        response = JsonResponse({"error": "Resetting buckets needs Authorization: Bearer "
+                                          "<MORTAR_OPS_TOKEN> (or `manage.py ratelimit reset`)."},
+                                status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="mortar-ops"'
+        return response
+    application = Application.objects.filter(slug=slug).first()
+    if application is None:
+        return JsonResponse({"error": f"There is no application {slug!r}."}, status=404)
+    try:
+        backend().reset(application.pk)
+    except BackendUnavailable:
+        return JsonResponse({"error": "The buckets cannot be reset now: the rate-limit "
+                                      "backend (Redis) does not answer."}, status=503)
+    return JsonResponse({"reset": slug, "backend": backend().name})
 
 
 @require_GET

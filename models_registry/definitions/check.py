@@ -36,6 +36,9 @@ def check_definition(document: Any, with_data: bool = False, files_dir: Path | N
         if not isinstance(app.get("introspection", False), bool):
             problems.append("application.introspection: expected true or false (left out: on "
                             "for a new sandbox application, off for a new production one).")
+        if not isinstance(app.get("playground", False), bool):
+            problems.append("application.playground: expected true or false (GraphiQL for "
+                            "browsers at the API URL; left out: off for a new application).")
     models_doc = document.get("models")
     if not isinstance(models_doc, list):
         return [*problems, "models: expected a list of models."]

@@ -20,6 +20,7 @@ def export_definition(application: Application, with_data: bool = False) -> dict
             "name": application.name,
             "environment": application.environment,
             "introspection": application.introspection_enabled,
+            "playground": application.playground_enabled,
         },
         "models": [
             {"name": dm.name, "properties": [_export_property(p) for p in dm.properties.all()]}

@@ -47,7 +47,8 @@ def _apply_schema(document: dict) -> LoadReport:
         defaults={"name": app_doc.get("name") or app_doc["slug"],
                   "environment": app_doc.get("environment", "production"),
                   # left out: the environment decides (Application.save)
-                  "introspection_enabled": app_doc.get("introspection")},
+                  "introspection_enabled": app_doc.get("introspection"),
+                  "playground_enabled": app_doc.get("playground", False)},
     )
     report = LoadReport(application)
     if created:
@@ -56,7 +57,8 @@ def _apply_schema(document: dict) -> LoadReport:
         wanted = {"name": app_doc.get("name") or application.name,
                   "environment": app_doc.get("environment", application.environment),
                   "introspection_enabled": app_doc.get("introspection",
-                                                       application.introspection_enabled)}
+                                                       application.introspection_enabled),
+                  "playground_enabled": app_doc.get("playground", application.playground_enabled)}
         if any(getattr(application, k) != v for k, v in wanted.items()):
             Application.objects.filter(pk=application.pk).update(**wanted)
             application.refresh_from_db()

@@ -1,4 +1,8 @@
-"""The demo application, loaded from fixtures/demo.json, and a client for its data API."""
+"""The demo application, loaded from fixtures/demo.json, and a client for its data API.
+
+The shipped demo lets anyone read and only server keys and users with its roles write
+(tests/identity/test_demo_permissions.py holds that); tests about reads and mutations rather
+than permissions ask for `demo_open_to_anyone`, through `api`."""
 
 import json
 from io import StringIO
@@ -9,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from apps.identity.models import Permission
 from models_registry import changes
 from models_registry.models import Application
 from models_registry.runtime import forget_runtime_models
@@ -24,6 +29,22 @@ def demo(transactional_db, settings, tmp_path):
     for app in Application.objects.all():
         changes.delete_application(app)
     forget_runtime_models()
+
+
+def open_to_anyone(application: Application) -> None:
+    """Let anyone do everything to every model of `application`, as the demo did before it
+    closed writes: for tests of what mutations do, not of who may send them."""
+    for data_model in application.data_models.all():
+        for operation in Permission.Operation.values:
+            Permission.objects.update_or_create(
+                data_model=data_model, operation=operation,
+                defaults={"access": Permission.Access.PUBLIC, "roles": [], "condition": None})
+
+
+@pytest.fixture
+def demo_open_to_anyone(demo):
+    open_to_anyone(demo)
+    return demo
 
 
 class Api:
@@ -58,6 +79,8 @@ class Api:
 
 @pytest.fixture
 def api(demo) -> Api:
+    """An anonymous client of the demo opened to anyone."""
+    open_to_anyone(demo)
     return Api()
 
 

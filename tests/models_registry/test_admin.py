@@ -1,7 +1,6 @@
 """The builders' admin through Django's test client: schema changes and the record browser."""
 
 import datetime as dt
-import json
 import re
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from models_registry import changes
+from models_registry.kinds import KINDS
 from models_registry.models import Application, DataModel, Property, Relation
 from tests.conftest import record_values
 
@@ -71,21 +71,9 @@ def inline_formset(prefix: str, rows: list[dict]) -> dict:
 
 
 def property_row(prop: Property | None = None, **values) -> dict:
-    """A row of the properties inline: a new one, or `prop` as shown, with `values` changed."""
-    row = {
-        "name": "",
-        "kind": "text",
-        "required": False,
-        "unique": False,
-        "default": "",
-        "min_value": "",
-        "max_value": "",
-        "min_length": "",
-        "max_length": "",
-        "pattern": "",
-        "enum_values": "[]",
-        "decimal_places": "",
-    }
+    """A row of the properties inline (the settings every kind has): a new one, or `prop` as
+    shown, with `values` changed."""
+    row = {"name": "", "kind": "text", "required": False, "unique": False, "default": ""}
     if prop is not None:
         row.update(
             id=prop.pk,
@@ -94,13 +82,7 @@ def property_row(prop: Property | None = None, **values) -> dict:
             kind=prop.kind,
             required=prop.required,
             unique=prop.unique,
-            pattern=prop.pattern,
-            default="" if prop.default is None else json.dumps(prop.default),
-            enum_values=json.dumps(prop.enum_values),
-            **{
-                key: "" if getattr(prop, key) is None else getattr(prop, key)
-                for key in ("min_value", "max_value", "min_length", "max_length", "decimal_places")
-            },
+            default=KINDS[prop.kind].default_as_text(prop.default),
         )
     row.update(values)
     return row
@@ -290,18 +272,16 @@ def test_add_properties_through_the_inline(admin_client, make_app, make_model):
         task,
         properties=[
             property_row(name="title", required=True),
-            property_row(
-                name="priority", kind="enum", enum_values='["low", "high"]', default='"low"'
-            ),
-            property_row(name="estimate", kind="decimal", decimal_places=1, min_value=0),
+            property_row(name="estimate", kind="integer", default="3"),
+            property_row(name="done", kind="boolean", default="false"),
         ],
     )
 
     assert response.status_code == 200, page_text(response)
     props = {p.name: p for p in task.properties.all()}
-    assert set(props) == {"title", "priority", "estimate"}
-    assert props["priority"].enum_values == ["low", "high"] and props["priority"].default == "low"
-    assert props["title"].required and props["estimate"].decimal_places == 1
+    assert set(props) == {"title", "estimate", "done"}
+    assert props["title"].required
+    assert props["estimate"].default == 3 and props["done"].default is False
     assert {p.attname for p in props.values()} <= table_columns(task.table_name)
 
 
@@ -333,10 +313,18 @@ def test_bad_property_settings_are_refused_on_the_form(admin_client, make_app, m
     task = make_model(app, "Task")
 
     response = save_model_page(
-        admin_client, task, properties=[property_row(name="level", kind="enum")]
+        admin_client,
+        task,
+        properties=[
+            property_row(name="level", kind="enum"),
+            property_row(name="estimate", kind="integer", default="many"),
+        ],
     )
 
-    assert shows(response, 'An enum needs its options as a JSON list, e.g. ["low", "high"].')
+    assert shows(response, "An enum's options are entered on the property's own page: add it "
+                           "with “Add a property with its options” at the top.")
+    assert shows(response, "The default is no integer: 'many' is not a whole number. Correct "
+                           "it, or leave it empty for none.")
     assert not task.properties.exists()
 
 
@@ -915,7 +903,7 @@ def test_delete_record_asks_then_deletes(admin_client, crm, classes):
     response = admin_client.post(url, follow=True)
 
     assert "Are you sure you want to delete Company #" in page_text(confirm)
-    assert shows(response, f"Company #{acme.pk} was deleted.")
+    assert shows(response, f"Company “Acme” (#{acme.pk}) was deleted.")
     assert not Company.objects.exists()
     ada.refresh_from_db()
     assert getattr(ada, Contact._mortar.attname("company")) is None  # nullify by default
@@ -1011,3 +999,313 @@ def test_inconsistent_page_sizes_are_refused(admin_client, make_app):
     })
     assert response.status_code == 200
     assert b"cannot be larger than the maximum page (200)" in response.content
+
+
+# -- admin polish (issue 14) ----------------------------------------------------------------
+
+
+def property_page(client, prop: Property | None = None, **query):
+    """The property's own page: its change page, or the add page with `query` (?kind=...)."""
+    if prop is not None:
+        return client.get(admin_url("property_change", prop.pk))
+    return client.get(admin_url("property_add"), query)
+
+
+def property_page_data(prop: Property, **values) -> dict:
+    """The property page as posted: its stored settings shown as values, `values` changed."""
+    kind = KINDS[prop.kind]
+    data = {"name": prop.name, "kind": prop.kind, "required": form_value(prop.required)}
+    shown = {
+        "unique": form_value(prop.unique),
+        "default": kind.default_as_text(prop.default),
+        "enum_values": "\r\n".join(prop.enum_values),
+        "pattern": prop.pattern,
+        **{name: form_value(getattr(prop, name)) for name in
+           ("min_value", "max_value", "min_length", "max_length", "decimal_places")},
+    }
+    data.update({name: shown[name] for name in kind.options})
+    data.update(values)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_slug_help_shows_the_real_api_url(admin_client, make_app):
+    app = make_app("shop", playground_enabled=True)
+    closed = make_app("vault")
+
+    add_page = page_text(admin_client.get(admin_url("application_add")))
+    shop_page = page_text(admin_client.get(admin_url("application_change", app.pk)))
+    vault_page = page_text(admin_client.get(admin_url("application_change", closed.pk)))
+
+    assert "Part of the API URL: http://testserver/api/&lt;slug&gt;/graphql." in add_page
+    assert ('The API: <a href="http://testserver/api/shop/graphql">'
+            "http://testserver/api/shop/graphql</a>") in shop_page
+    assert '<a href="http://testserver/api/shop/graphql" target="_blank">open the playground' \
+        in shop_page
+    assert "The playground is off: tick “Playground enabled” below" in vault_page
+    assert "/api//graphql" not in add_page + shop_page + vault_page
+
+
+def test_number_boxes_are_wide_enough_for_seven_digits(admin_client, make_app):
+    from django.contrib.staticfiles import finders
+
+    app = make_app("shop")
+    pages = {
+        "application": page_text(admin_client.get(admin_url("application_change", app.pk))),
+        "auth profile": page_text(admin_client.get(reverse("admin:identity_authprofile_add"))),
+    }
+    stylesheet = finders.find("models_registry/admin.css")
+    width = re.search(r"input\.vIntegerField\s*\{\s*width:\s*(\d+)em", open(stylesheet).read())
+
+    for text in pages.values():
+        assert "models_registry/admin.css" in text  # the stylesheet widens vIntegerField
+    assert re.search(r'name="max_body_bytes" value="1048576" class="vIntegerField"',
+                     pages["application"])
+    assert re.search(r'class="vIntegerField"[^>]*name="refresh_token_lifetime" value="1209600"'
+                     r'|name="refresh_token_lifetime" value="1209600" class="vIntegerField"',
+                     pages["auth profile"])
+    # 7 digits, the padding and a number box's arrows; the browser test measures the real box
+    assert width and int(width.group(1)) >= 8
+
+
+def test_properties_inline_shows_only_the_settings_every_kind_has(
+    admin_client, make_app, make_model
+):
+    task = make_model(make_app("shop"), "Task", title="text", due="date")
+    changes.alter_property(prop_of(task, "title"), max_length=80, pattern="^[A-Z]")
+    level = changes.add_property(task, "level", "enum", enum_values=["low", "high"])
+
+    text = page_text(admin_client.get(admin_url("datamodel_change", task.pk)))
+
+    for setting in ("name", "kind", "required", "unique", "default"):
+        assert f'name="properties-0-{setting}"' in text
+    for option in ("min_value", "max_value", "min_length", "max_length", "pattern",
+                   "enum_values", "decimal_places"):
+        assert f"-{option}" not in text
+    title = prop_of(task, "title")
+    assert f'max length 80; pattern ^[A-Z] <a href="{admin_url("property_change", title.pk)}">' \
+           "edit</a>" in text
+    assert f'enum values low, high <a href="{admin_url("property_change", level.pk)}">' in text
+    add_link = admin_url("property_add") + f"?data_model={task.pk}"
+    assert f'<a href="{add_link}">Add a property with its options</a>' in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown", "not_shown"),
+    [
+        ("text", {"unique", "default", "min_length", "max_length", "pattern"},
+         {"min_value", "enum_values", "decimal_places"}),
+        ("integer", {"unique", "default", "min_value", "max_value"},
+         {"min_length", "pattern", "enum_values", "decimal_places"}),
+        ("decimal", {"min_value", "max_value", "decimal_places"}, {"min_length", "pattern"}),
+        ("price", {"min_value", "max_value"}, {"decimal_places", "pattern"}),
+        ("enum", {"unique", "default", "enum_values"}, {"min_length", "pattern", "min_value"}),
+        ("boolean", {"default"}, {"unique", "min_value", "pattern", "enum_values"}),
+        ("file", set(), {"unique", "default", "pattern", "min_length"}),
+        ("password", {"pattern"}, {"unique", "default", "min_length"}),
+    ],
+)
+def test_property_page_shows_only_its_kinds_options(
+    admin_client, make_app, make_model, kind, shown, not_shown
+):
+    task = make_model(make_app("shop"), "Task")
+    settings = {"enum_values": ["low", "high"]} if kind == "enum" else {}
+    prop = changes.add_property(task, "thing", kind, **settings)
+
+    for response in (property_page(admin_client, prop),
+                     property_page(admin_client, data_model=task.pk, kind=kind)):
+        text = page_text(response)
+        assert response.status_code == 200
+        assert {name for name in shown | not_shown if f'name="{name}"' in text} == shown
+
+
+def test_adding_a_property_starts_with_its_kind(admin_client, make_app, make_model):
+    task = make_model(make_app("shop"), "Task")
+
+    picker = page_text(property_page(admin_client, data_model=task.pk))
+
+    assert f'href="?data_model={task.pk}&amp;kind=enum">enum</a>' in picker
+    assert "<td>unique, default, enum values</td>" in picker
+
+
+def test_enum_options_and_default_edit_as_values_and_round_trip(
+    admin_client, make_app, make_model
+):
+    task = make_model(make_app("shop"), "Task")
+
+    added = admin_client.post(
+        admin_url("property_add") + "?kind=enum",
+        {"data_model": task.pk, "name": "priority", "kind": "enum", "default": "low",
+         "enum_values": "low\r\n medium \r\n\r\nhigh\r\n"},
+    )
+
+    assert added.status_code == 302, page_text(added)
+    assert added.url == admin_url("datamodel_change", task.pk)
+    prop = prop_of(task, "priority")
+    assert (prop.enum_values, prop.default) == (["low", "medium", "high"], "low")
+    text = page_text(property_page(admin_client, prop))
+    assert ">\nlow\nmedium\nhigh</textarea>" in text
+    assert 'name="default" value="low"' in text
+    app = Application.objects.get(pk=task.application_id)
+    unchanged = admin_client.post(admin_url("property_change", prop.pk),
+                                  property_page_data(prop))
+    assert unchanged.status_code == 302
+    assert Application.objects.get(pk=app.pk).schema_version == app.schema_version  # no change
+    admin_client.post(admin_url("property_change", prop.pk),
+                      property_page_data(prop, enum_values="low\r\nhigh"))
+    prop.refresh_from_db()
+    assert prop.enum_values == ["low", "high"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "stored"),
+    [
+        ("text", "open", "open"),
+        ("integer", "3", 3),
+        ("decimal", "12.50", "12.50"),
+        ("boolean", "true", True),
+        ("date", "2024-01-31", "2024-01-31"),
+        ("datetime", "2024-01-31T08:30:00+00:00", "2024-01-31T08:30:00+00:00"),
+        ("json", '{"a": [1, 2]}', {"a": [1, 2]}),
+        ("json", '"open"', "open"),
+    ],
+)
+def test_defaults_edit_as_values_and_round_trip(
+    admin_client, make_app, make_model, kind, typed, stored
+):
+    task = make_model(make_app("shop"), "Task")
+
+    save_model_page(admin_client, task,
+                    properties=[property_row(name="thing", kind=kind, default=typed)])
+
+    prop = prop_of(task, "thing")
+    assert prop.default == stored
+    shown = page_text(admin_client.get(admin_url("datamodel_change", task.pk)))
+    assert f'name="properties-0-default" value="{escape(typed)}"' in shown
+    resaved = save_model_page(admin_client, task, properties=[property_row(prop)])
+    assert resaved.status_code == 200
+    prop.refresh_from_db()
+    assert prop.default == stored
+
+
+def test_kind_change_on_the_property_page_shows_the_new_kinds_options(
+    admin_client, make_app, make_model
+):
+    task = make_model(make_app("shop"), "Task", level="integer")
+    prop = changes.alter_property(prop_of(task, "level"), min_value=1, max_value=3)
+
+    asked = admin_client.post(admin_url("property_change", prop.pk),
+                              property_page_data(prop, kind="enum"))
+
+    assert asked.status_code == 200
+    assert shows(asked, "Enter the enum's options, one per line.")
+    assert 'name="enum_values"' in page_text(asked)
+    saved = admin_client.post(admin_url("property_change", prop.pk),
+                              property_page_data(prop, kind="enum", enum_values="1\n2\n3"))
+    assert saved.status_code == 302, page_text(saved)
+    prop.refresh_from_db()
+    # the range an enum does not have is reset, not left in force unseen
+    assert (prop.kind, prop.enum_values, prop.min_value, prop.max_value) == (
+        "enum", ["1", "2", "3"], None, None)
+
+
+def test_models_list_shows_record_counts_in_one_statement(
+    admin_client, make_app, make_model, classes
+):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    app = make_app("shop")
+    for name in ("Task", "Project", "Tag"):
+        make_model(app, name, name="text")
+    Task, Tag = classes(app)["Task"], classes(app)["Tag"]
+    Task.objects.create(**record_form(Task, name="a"))
+    Task.objects.create(**record_form(Task, name="b"))
+    Tag.objects.create(**record_form(Tag, name="c"))
+
+    with CaptureQueriesContext(connections["default"]) as queries:
+        text = page_text(admin_client.get(admin_url("application_change", app.pk)))
+
+    counting = [q["sql"] for q in queries.captured_queries if "COUNT(*) FROM" in q["sql"]]
+    assert len(counting) == 1 and counting[0].count("UNION ALL") == 2
+    for name, records in (("Project", 0), ("Tag", 1), ("Task", 2)):
+        assert re.search(rf">{name}</a></td><td>1</td><td class=\"record-count\">{records}</td>",
+                         text)
+
+
+def test_record_messages_name_the_record_by_its_first_text_property(
+    admin_client, make_app, make_model, classes
+):
+    app = make_app("shop")
+    make_model(app, "Product", price="decimal", name="text", code="text")
+    counter = make_model(app, "Counter", value="integer")
+    Product = classes(app)["Product"]
+    product_model = Product._mortar.data_model
+
+    added = admin_client.post(admin_url("datamodel_record_add", product_model.pk),
+                              record_form(Product, name="Chair", code="C-1", price="12.50"),
+                              follow=True)
+    numbered = admin_client.post(admin_url("datamodel_record_add", counter.pk),
+                                 {Product._mortar.attname("name"): ""} | record_form(
+                                     classes(app)["Counter"], value="3"), follow=True)
+
+    chair = Product.objects.get()
+    assert shows(added, f"Product “Chair” (#{chair.pk}) was added.")
+    counted_one = classes(app)["Counter"].objects.get()
+    assert shows(numbered, f"Counter #{counted_one.pk} was added.")
+    change = admin_client.get(admin_url("datamodel_record_change", product_model.pk, chair.pk))
+    assert shows(change, f"Change Product “Chair” (#{chair.pk})")
+
+
+def test_index_page_lists_applications_models_records_and_api_links(
+    client, admin_client, make_app, make_model, classes
+):
+    shop = make_app("shop", "Shop", playground_enabled=True)
+    task = make_model(shop, "Task", name="text")
+    make_app("empty", "Empty")
+    Task = classes(shop)["Task"]
+    Task.objects.create(**record_form(Task, name="a"))
+
+    anonymous = client.get("/")
+    text = page_text(admin_client.get("/"))
+    admin_index = page_text(admin_client.get(reverse("admin:index")))
+
+    assert anonymous.status_code == 302 and anonymous.url.startswith("/admin/login/")
+    assert '<a href="/">View site</a>' in admin_index
+    assert "Shop (shop, production)" in text
+    assert '<a href="http://testserver/api/shop/graphql">Playground</a>' in text
+    assert (f'<a href="{admin_url("datamodel_change", task.pk)}">Task</a></td>'
+            f'<td class="record-count">1</td><td><a href="'
+            f'{admin_url("datamodel_record_list", task.pk)}">Records</a>') in text
+    assert "Empty (empty, production)" in text and "No data models yet" in text
+    assert "playground off" in text
+
+
+def test_schema_picture_draws_a_box_per_model_and_a_line_per_relation(
+    admin_client, make_app, make_model
+):
+    from xml.etree import ElementTree
+
+    app = make_app("shop")
+    project = make_model(app, "Project", name="text")
+    task = make_model(app, "Task", name="text", due="date")
+    tag = make_model(app, "Tag", label="text")
+    changes.add_relation(task, "project", project, "tasks")
+    changes.add_relation(task, "tags", tag, "tasks", kind=Relation.Kind.HABTM)
+    changes.add_relation(project, "parent", project, "children")
+    url = admin_url("application_schema", app.pk)
+
+    response = admin_client.get(url)
+
+    assert response["Content-Type"] == "image/svg+xml"
+    svg = ElementTree.fromstring(response.content)  # well-formed
+    groups = {g.get("class"): [] for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+    for g in svg.iter("{http://www.w3.org/2000/svg}g"):
+        groups[g.get("class")].append(g.get("data-model") or g.get("data-relation"))
+    assert sorted(groups["model"]) == ["Project", "Tag", "Task"]
+    assert sorted(groups["relation"]) == ["Project.parent", "Task.project"]
+    assert groups["relation habtm"] == ["Task.tags"]
+    text = response.content.decode()
+    for label in ("project → tasks", "tags → tasks", "parent → children", "due: date"):
+        assert label in text
+    assert f'<img src="{url}"' in page_text(admin_client.get(admin_url("application_change",
+                                                                       app.pk)))

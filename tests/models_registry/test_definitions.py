@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
-from models_registry.definitions import export_definition
+from models_registry.definitions import DefinitionError, export_definition, load_definition
 from models_registry.models import Application, DataModel, Property, Relation
 from models_registry.runtime import forget_runtime_models, runtime_models
 
@@ -188,3 +188,21 @@ def test_not_json_says_where(loaded_apps, tmp_path):
     path.write_text('{"mortar": 1,\n "models": [}')
     with pytest.raises(CommandError, match=r"not valid JSON \(line 2, column 13"):
         load(path)
+
+
+def test_definition_files_switch_the_playground_and_reloads_keep_it(loaded_apps):
+    document = {"mortar": 1, "application": {"slug": "crm"}, "models": []}
+    assert load_definition(document).application.playground_enabled is False  # new: off
+    document["application"]["playground"] = True
+    application = load_definition(document).application
+    assert application.playground_enabled is True
+    assert export_definition(application)["application"]["playground"] is True
+    del document["application"]["playground"]  # left out: the application keeps its own
+    assert load_definition(document).application.playground_enabled is True
+
+    document["application"]["playground"] = "on"
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(document)
+    assert refused.value.problems == [
+        "application.playground: expected true or false (GraphiQL for browsers at the API URL; "
+        "left out: off for a new application)."]

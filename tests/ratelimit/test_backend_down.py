@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 
 from apps.ratelimit import middleware
 
-from ..data_api.conftest import Api, demo  # noqa: F401  (the fixture)
+from ..data_api.conftest import Api, demo, demo_open_to_anyone  # noqa: F401  (fixtures)
 from ..identity.conftest import LOGIN
 
 QUERY = "{ allTask(take: 1) { totalCount } }"
@@ -68,7 +68,7 @@ def own_redis(settings):
 
 
 @pytest.fixture
-def api(demo):  # noqa: F811
+def api(demo_open_to_anyone):  # noqa: F811  (CREATE is a write the buckets count)
     return Api()
 
 

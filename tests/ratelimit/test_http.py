@@ -18,7 +18,7 @@ from apps.identity import server_keys
 from models_registry.application_rows import read_application
 from models_registry.models import Application
 
-from ..data_api.conftest import Api, demo  # noqa: F401  (the fixture)
+from ..data_api.conftest import Api, demo, demo_open_to_anyone  # noqa: F401  (fixtures)
 from .conftest import sixteen_clients
 
 QUERY = "{ allTask(take: 1) { totalCount } }"
@@ -26,7 +26,7 @@ CREATE = 'mutation { createTask(input: { name: "counted?" }) { id } }'
 
 
 @pytest.fixture
-def api(demo):  # noqa: F811
+def api(demo_open_to_anyone):  # noqa: F811  (CREATE is a write the buckets count)
     return Api()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import socket
 from io import StringIO
 
 import pytest
@@ -153,3 +154,40 @@ def test_rate_limits_in_definition_files(ops):
         "rateLimits.minute: expected a whole number of requests, 0 or more.",
         "rateLimits.hour: expected a whole number of requests, 0 or more."}
     assert Application.objects.get(pk=ops.pk).rate_limit_minute == 50
+
+
+@pytest.mark.parametrize("who, token, status", [
+    ("anonymous", None, 401),
+    ("anonymous", "wrong-token", 401),
+    ("staff", None, 401),  # a session could be ridden cross-site: the token only
+    ("anonymous", OPS_TOKEN, 200),
+])
+def test_reset_endpoint_is_for_the_ops_token(ops, who, token, status):
+    extra = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    response = client_as(who).post("/ops/ratelimits/demo/reset", **extra)
+    assert response.status_code == status
+    minute = client_as("staff").get("/ops/ratelimits?app=demo").json()[
+        "applications"][0]["buckets"][0]
+    assert minute["remaining"] == (200 if status == 200 else 197)
+    if status == 401:
+        assert "MORTAR_OPS_TOKEN" in response.json()["error"]
+    else:
+        assert response.json()["reset"] == "demo"
+
+
+def test_reset_endpoint_names_an_unknown_application(ops):
+    response = client_as("anonymous").post("/ops/ratelimits/nope/reset",
+                                           HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
+    assert (response.status_code, response.json()) == (
+        404, {"error": "There is no application 'nope'."})
+
+
+def test_ratelimit_command_says_when_the_server_does_not_answer(ops, settings):
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.local.LocalBackend"
+        settings.MORTAR_RATELIMIT_SERVER_URL = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        for action in (["status"], ["reset", "demo"]):
+            with pytest.raises(CommandError, match=r"No server answers at http://127\.0\.0\.1:"
+                               r"\d+ \(MORTAR_RATELIMIT_SERVER_URL\).*start it with `make run`"):
+                call_command("ratelimit", *action, stdout=StringIO())

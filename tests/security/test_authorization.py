@@ -67,19 +67,26 @@ UPSERT_USER = ('mutation { upsertWebUser(input: { email: "%s", lastName: "X" }, 
                "uniqueBy: [email]) { id } }")
 USER_COMPANY = "mutation { updateWebUser(id: 5, input: { company: { id: %d } }) { id } }"
 NOT_YOURS = "some of the {} records this would change are not yours to change; nothing was changed."
+ANONYMOUS_UPDATE_COMPANY = (
+    "Anonymous callers may not update Company records: send a server key (Authorization: "
+    "Bearer mk_…) from server-side code, or grant update in the admin under Permissions.")
+MEMBER_CREATE_WEBUSER = (
+    "This user may not create WebUser records: grant create to any logged-in user or to one of "
+    "his roles in the admin under Permissions, or send a server key (Authorization: Bearer "
+    "mk_…) from server-side code.")
 
 PROBES = [
     # 1. upsert must not tell whether a value exists: the same answer for a taken value and
     #    a free one, before any record is looked at when the caller may neither create nor
     #    update, and among his own records only when he may update
     ("upsert, no permission, a taken value", "anonymous", UPSERT_COMPANY % "Acme",
-     refused("upsertCompany", "FORBIDDEN", "You may not update Company records: log in first.")),
+     refused("upsertCompany", "FORBIDDEN", ANONYMOUS_UPDATE_COMPANY)),
     ("upsert, no permission, a free value", "anonymous", UPSERT_COMPANY % "Nobody Inc",
-     refused("upsertCompany", "FORBIDDEN", "You may not update Company records: log in first.")),
+     refused("upsertCompany", "FORBIDDEN", ANONYMOUS_UPDATE_COMPANY)),
     ("upsert, another user's e-mail", "member", UPSERT_USER % "betty@example.com",
-     refused("upsertWebUser", "FORBIDDEN", "You may not create WebUser records.")),
+     refused("upsertWebUser", "FORBIDDEN", MEMBER_CREATE_WEBUSER)),
     ("upsert, an unused e-mail", "member", UPSERT_USER % "nobody@example.com",
-     refused("upsertWebUser", "FORBIDDEN", "You may not create WebUser records.")),
+     refused("upsertWebUser", "FORBIDDEN", MEMBER_CREATE_WEBUSER)),
     # 2. a habtm link changes the role too: no self-granted admin
     ("habtm _add to a role he may not change", "member",
      "mutation { updateWebUser(id: 5, input: { roles: { _add: [{ id: 1 }] } }) { id } }",

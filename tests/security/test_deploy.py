@@ -31,13 +31,16 @@ print(json.dumps(answers))
 
 
 def environment(**variables: str) -> dict[str, str]:
-    """The production environment (MORTAR_DEBUG unset, no HTTPS setting overridden) plus
+    """The production environment (MORTAR_DEBUG=0, no HTTPS setting overridden) plus
     `variables`."""
+    # (DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests' Playwright needs it in this process, and
+    # the deploy check rightly refuses it)
     env = {key: value for key, value in os.environ.items()
-           if key not in ("MORTAR_DEBUG", "MORTAR_SECURE_SSL_REDIRECT", "MORTAR_HSTS_SECONDS",
-                          "MORTAR_PROXY_SSL_HEADER")}
-    env.update(MORTAR_SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS=HOST,
-               DJANGO_SETTINGS_MODULE="mortar.settings", **variables)
+           if key not in ("MORTAR_SECURE_SSL_REDIRECT", "MORTAR_HSTS_SECONDS",
+                          "MORTAR_PROXY_SSL_HEADER", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    # MORTAR_DEBUG=0 rather than unset: manage.py would take 1 from a var/dev.env of `make run`
+    env.update({"MORTAR_DEBUG": "0", "MORTAR_SECRET_KEY": secrets.token_urlsafe(50),
+                "ALLOWED_HOSTS": HOST, "DJANGO_SETTINGS_MODULE": "mortar.settings", **variables})
     return env
 
 

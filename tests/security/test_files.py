@@ -39,7 +39,7 @@ from models_registry import changes
 from models_registry.files import UrlSigner
 from models_registry.models import DataModel
 
-from ..data_api.conftest import demo  # noqa: F401  (the fixture)
+from ..data_api.conftest import demo, demo_open_to_anyone  # noqa: F401  (the fixtures)
 from ..identity.conftest import caller, profile  # noqa: F401  (the fixtures)
 
 PNG = (Path(settings.BASE_DIR) / "fixtures" / "files" / "blue-monday.png").read_bytes()
@@ -85,8 +85,11 @@ def stored(name: str, content: bytes, content_type: str) -> tuple:
     return 201, {"name": name, "size": len(content), "contentType": content_type}
 
 
-LOG_IN = refusal(401, "UNAUTHENTICATED", "Log in to upload files: anonymous callers may set "
-                 "no file or image property of this application.")
+LOG_IN = refusal(401, "UNAUTHENTICATED", "Anonymous callers may set no file or image property "
+                 "of this application, so they may not upload files: send a server key "
+                 "(Authorization: Bearer mk_…) from server-side code or the JWT of a login that "
+                 "may set one, or grant create or update on a model with one in the admin under "
+                 "Permissions.")
 IMAGES_ONLY = refusal(403, "FORBIDDEN", "This file is application/octet-stream; the properties "
                       "you may set take PNG, JPEG, GIF or WebP images only. Nothing was stored.")
 
@@ -253,10 +256,11 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def production_server(demo, settings):  # noqa: F811
+def production_server(demo_open_to_anyone, settings):  # noqa: F811
     """gunicorn with the production settings (MORTAR_DEBUG unset, behind a proxy that ends TLS)
-    on this test's database and media. Its socket is made here and handed over, so requests
-    wait in the backlog until a worker takes them: no polling for the boot."""
+    on this test's database and media, the demo opened to anyone (anyone uploads). Its socket
+    is made here and handed over, so requests wait in the backlog until a worker takes them:
+    no polling for the boot."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)

@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.db import connection, connections
 
 from ..conftest import in_parallel
-from ..data_api.conftest import Api, demo  # noqa: F401  (the fixture)
+from ..data_api.conftest import Api, demo, demo_open_to_anyone  # noqa: F401  (fixtures)
 from ..identity.conftest import LOGIN, Caller, caller, profile  # noqa: F401  (the fixtures)
 
 NOT_VALID = {"data": {"login": {"isValid": False, "jwtToken": None, "refreshToken": None}}}
@@ -65,7 +65,8 @@ class WaitingHasher(MD5PasswordHasher):
         return super().verify(password, encoded)
 
 
-def test_a_write_gets_through_while_a_login_hashes(profile, settings):  # noqa: F811
+def test_a_write_gets_through_while_a_login_hashes(profile, demo_open_to_anyone,  # noqa: F811
+                                                    settings):
     settings.PASSWORD_HASHERS = [f"{__name__}.WaitingHasher"]
     WaitingHasher.inside.clear()
     WaitingHasher.written.clear()

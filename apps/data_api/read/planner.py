@@ -23,7 +23,7 @@ from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, RuntimeRecord
 from models_registry.specs import SYSTEM_COLUMNS, RelationEnd
 
-from ..errors import BadUserInput, Forbidden
+from ..errors import BadUserInput, Forbidden, read_refusal
 from ..kinds import Read, api_kind, readable_properties
 from ..sql.dialects import dialect
 from ..sql.text import Aliases, Sql, name_literal, q, text_param
@@ -61,7 +61,8 @@ class Planner:
         self.access = access
         self.file_urls = UrlSigner.now(application.slug)
         self.path: list[str] = []  # response keys from the top-level field to where we are
-        self.forbidden: list[list[str]] = []  # paths of relation fields left empty
+        # (path, why) of each relation field left empty: the caller may not read its model
+        self.forbidden: list[tuple[list[str], str]] = []
 
     # -- top level -------------------------------------------------------------------------
 
@@ -131,10 +132,9 @@ class Planner:
                 + self.dialect.id_list(ids) + ") AND " + self.filters.permitted(cls, alias))
 
     def _require_read(self, cls) -> None:
-        if self.access is not None and not self.access.allows(cls._mortar.data_model.pk, "read"):
-            raise Forbidden(f"You may not read {cls._mortar.name} records"
-                            + (": log in first." if self.access.principal.kind == "anonymous"
-                               else "."))
+        spec = cls._mortar
+        if self.access is not None and not self.access.allows(spec.pk, "read"):
+            raise Forbidden(read_refusal(self.access, spec.name, spec.pk))
 
     # -- records ---------------------------------------------------------------------------
 
@@ -212,7 +212,8 @@ class Planner:
                       nodes: list[FieldNode]) -> Sql:
         target = end.target.model_class
         if self.access is not None and not self.access.allows(end.target.pk, "read"):
-            self.forbidden.append(list(self.path))  # empty, with a FORBIDDEN at this path
+            refusal = read_refusal(self.access, end.target.name, end.target.pk)
+            self.forbidden.append((list(self.path), refusal))  # a FORBIDDEN at this path
             return self.dialect.empty_list() if end.many else Sql("NULL")
         inner, rows = related_rows(end, alias, self.aliases)
         record = self.record_json(target, inner, self._sub_fields(target, nodes))

@@ -16,8 +16,8 @@ def field_json(context: Context, action: str, model: str, field_def: GraphQLFiel
                nodes: list[FieldNode], forbidden: list | None = None) -> str:
     """The JSON text of one top-level allX/oneX field: one statement (a second only to count
     when a page past the end came back empty). Its last column says whether the application
-    row is unchanged, checked before the rows are used. The paths of relation fields left
-    empty because the caller may not read them are added to `forbidden`."""
+    row is unchanged, checked before the rows are used. Relation fields left empty because
+    the caller may not read their model are added to `forbidden` (path, refusal)."""
     planner = Planner(context.built, context.schema, context.fragments, context.variables,
                       context.application, context.freshness.column(), context.access)
     plan = planner.plan(action, model, field_def, nodes)

@@ -47,8 +47,8 @@ from .schemas import api_schema
 from .timeout import statement_timeout
 
 
-def run_query(application: Application, freshness: Freshness, text: str, variables: Any,
-              operation_name: str | None, method: str = "POST",
+def run_query(application: Application, freshness: Freshness, text: str,
+              variables: dict | None, operation_name: str | None, method: str = "POST",
               principal: Principal = ANONYMOUS, request: HttpRequest | None = None) -> str:
     """The JSON text of the response. Raises RequestError when nothing can be executed, and
     StaleApplication when `application` turned out not to be the current one."""
@@ -63,8 +63,6 @@ def run_query(application: Application, freshness: Freshness, text: str, variabl
         raise RequestError.bad_input("Mutations are sent with POST, not GET.", status=405)
     if prepared.errors:
         raise RequestError(prepared.errors)
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError.bad_input("variables must be a JSON object.")
     coerced = get_variable_values(api.schema, operation.node.variable_definitions or [],
                                   variables or {},
                                   hide_suggestions=not application.introspection_enabled)
@@ -118,7 +116,7 @@ def _run_planned(context: Context, top_level) -> str:
         if name == "__typename":
             members.append(json.dumps(key) + ':"Query"')
             continue
-        forbidden: list[list[str]] = []
+        forbidden: list[tuple[list[str], str]] = []
         try:
             value = _read_json(context, name, nodes, forbidden)
         except StaleApplication:
@@ -127,7 +125,7 @@ def _run_planned(context: Context, top_level) -> str:
             context.freshness.confirm()  # the error may come from a schema changed meanwhile
             errors.append(_field_error(error, key, nodes))
             value = "null"
-        errors.extend(forbidden_entry([key, *path]) for path in forbidden)
+        errors.extend(forbidden_entry([key, *path], why) for path, why in forbidden)
         members.append(json.dumps(key) + ":" + value)
     return _response(members, errors)
 

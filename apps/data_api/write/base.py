@@ -24,7 +24,7 @@ from models_registry.kinds import KINDS
 from models_registry.specs import RelationEnd
 
 from ..context import Context
-from ..errors import ApiError, BadUserInput, Forbidden, coded
+from ..errors import ApiError, BadUserInput, Forbidden, coded, write_refusal
 from ..read.filters import FilterCompiler
 from ..read.planner import Planner
 from ..sql.dialects import dialect
@@ -75,10 +75,9 @@ class Mutation(abc.ABC):
     # -- permissions -------------------------------------------------------------------------
 
     def require(self, operation: str) -> None:
-        if not self.access.allows(self.cls._mortar.pk, operation):
-            anonymous = self.access.principal.kind == "anonymous"
-            raise Forbidden(f"You may not {operation} {self.cls._mortar.name} records"
-                            + (": log in first." if anonymous else "."))
+        spec = self.cls._mortar
+        if not self.access.allows(spec.pk, operation):
+            raise Forbidden(write_refusal(self.access, spec.name, spec.pk, operation))
 
     def matching(self, where: dict, operation: str, cls=None) -> list[int]:
         """Ids of the records (of `cls`, this mutation's model by default) matching `where`

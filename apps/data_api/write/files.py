@@ -15,7 +15,7 @@ from apps.identity.access import Access
 from models_registry.kinds import KINDS, FileKind
 from models_registry.runtime import RuntimeModels
 
-from ..errors import ApiError, Forbidden
+from ..errors import PERMISSIONS_PLACE, SERVER_KEY, ApiError, Forbidden
 
 SALT = "mortar.files"
 
@@ -37,8 +37,11 @@ def upload_refusal(access: Access, built: RuntimeModels,
         return Forbidden(f"This file is {content_type}; the properties you may set take PNG, "
                          "JPEG, GIF or WebP images only. Nothing was stored.")
     if access.principal.kind == "anonymous":
-        return ApiError("Log in to upload files: anonymous callers may set no file or image "
-                        "property of this application.", ErrorCode.UNAUTHENTICATED)
+        login = " or the JWT of a login that may set one" if access.has_auth_profile else ""
+        return ApiError("Anonymous callers may set no file or image property of this "
+                        f"application, so they may not upload files: send {SERVER_KEY}{login}, "
+                        f"or grant create or update on a model with one {PERMISSIONS_PLACE}.",
+                        ErrorCode.UNAUTHENTICATED)
     return Forbidden("You may set no file or image property of this application, so you may "
                      "not upload files to it.")
 

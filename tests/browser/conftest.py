@@ -63,3 +63,17 @@ def page(browser, live_server, request):
     tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     context.close()
     assert not elsewhere, f"the page asked for files outside this server: {elsewhere}"
+
+
+def run_in_graphiql(page, query: str):
+    """Type `query` into the GraphiQL page open in `page`, run it, and return the result pane."""
+    from playwright.sync_api import expect
+
+    editor = page.locator(".graphiql-query-editor .CodeMirror")
+    expect(editor).to_be_visible()
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(query)  # as pasted: no auto-closed brackets to fight
+    expect(editor).to_contain_text(query)
+    page.locator(".graphiql-execute-button").click()
+    return page.locator(".graphiql-response")

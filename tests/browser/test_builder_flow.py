@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from models_registry.models import Application, DataModel, Relation
 
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, run_in_graphiql
 
 QUERY = "{ allProduct { totalCount results { name price size category { name } } } }"
 
@@ -141,13 +141,7 @@ def test_builder_flow(page):
     # The playground runs a query (GraphiQL served by Mortar itself).
     assert Application.objects.get(slug="shop").playground_enabled
     page.goto("/api/shop/graphql")
-    editor = page.locator(".graphiql-query-editor .CodeMirror")
-    expect(editor).to_be_visible()
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.insert_text(QUERY)  # as pasted: no auto-closed brackets to fight
-    page.locator(".graphiql-execute-button").click()
-    response = page.locator(".graphiql-response")
+    response = run_in_graphiql(page, QUERY)
     expect(response).to_contain_text('"totalCount": 1')
     expect(response).to_contain_text('"size": "M"')
     expect(response).to_contain_text('"name": "Chairs"')

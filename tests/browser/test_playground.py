@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from models_registry.models import Application
 
 from ..data_api.conftest import demo  # noqa: F401  (the fixture)
+from .conftest import run_in_graphiql
 
 QUERY = "{ allTask(limit: 1) { totalCount } }"
 
@@ -13,16 +14,7 @@ QUERY = "{ allTask(limit: 1) { totalCount } }"
 def test_graphiql_renders_and_runs_a_query_offline(page, demo):  # noqa: F811
     Application.objects.filter(pk=demo.pk).update(playground_enabled=True)
     page.goto("/api/demo/graphql")
-    editor = page.locator(".graphiql-query-editor .CodeMirror")
-    expect(editor).to_be_visible()
-
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.insert_text(QUERY)  # as pasted: no auto-closed brackets to fight
-    expect(editor).to_contain_text(QUERY)
-    page.locator(".graphiql-execute-button").click()
-
-    expect(page.locator(".graphiql-response")).to_contain_text('"totalCount": 20')
+    expect(run_in_graphiql(page, QUERY)).to_contain_text('"totalCount": 20')
 
 
 def test_with_the_playground_off_a_browser_reads_how_to_switch_it_on(page, demo):  # noqa: F811

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.data_api",
     "apps.identity",
     "apps.ratelimit",
+    "apps.rest_api",
     "mortar",  # the wiring's own command: devsetup (make run), which uses every app above
 ]
 

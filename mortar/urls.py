@@ -9,6 +9,7 @@ from . import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("apps.rest_api.urls")),
     path("api/", include("apps.data_api.urls")),
     path("", include("apps.ratelimit.urls")),
     path("healthz", health.healthz, name="healthz"),

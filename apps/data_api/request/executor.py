@@ -41,9 +41,10 @@ from ..freshness import Freshness, StaleApplication
 from ..read.results import field_json
 from ..schema.roles import QUERY_ACTIONS, role_of
 from ..write.actions import MUTATIONS
+from .documents import Prepared
 from .identity import identity_json
 from .limits import check_limits
-from .schemas import api_schema
+from .schemas import ApiSchema, api_schema
 from .timeout import statement_timeout
 
 
@@ -54,6 +55,15 @@ def run_query(application: Application, freshness: Freshness, text: str,
     StaleApplication when `application` turned out not to be the current one."""
     api = api_schema(application)
     prepared = api.documents.prepare(text, application.introspection_enabled)
+    return run_prepared(api, application, freshness, prepared, text, variables, operation_name,
+                        method, principal, request)
+
+
+def run_prepared(api: ApiSchema, application: Application, freshness: Freshness,
+                 prepared: Prepared, text: str, variables: dict | None,
+                 operation_name: str | None, method: str = "POST",
+                 principal: Principal = ANONYMOUS, request: HttpRequest | None = None) -> str:
+    """`run_query` for a document already prepared against `api` (a saved endpoint's)."""
     document = prepared.document
     if document is None:
         raise RequestError(prepared.errors)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class RestApiConfig(AppConfig):
+    name = "apps.rest_api"
+    label = "rest_api"
+    verbose_name = "REST endpoints"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from models_registry.definitions import register_section
+
+        from . import routes  # noqa: F401  (its signal receivers)
+        from .definitions import SECTION
+
+        register_section(SECTION)

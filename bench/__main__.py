@@ -3,8 +3,8 @@
 Usage: python -m bench [--quick] [--only NAME] [--seconds S]   (make bench starts PostgreSQL
 and Redis first). The registry benchmarks run on a throwaway test database; the others
 (bench/data_api.py: reads, mutations.py: writes, identity.py: login and tokens, ratelimit.py:
-the bucket check) build a database of their own and run in processes of their own, since
-their Django settings point at that database.
+the bucket check, rest.py: a saved REST endpoint beside /graphql) build a database of their
+own and run in processes of their own, since their Django settings point at that database.
 """
 
 import argparse
@@ -42,9 +42,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--only", choices=["registry", "data_api", "mutations", "identity",
-                                                  "ratelimit"],
+                                           "ratelimit", "rest"],
                         help="run just this one")
-    parser.add_argument("--seconds", type=int, help="data API: seconds per round")
+    parser.add_argument("--seconds", type=int, help="data API and REST: seconds per round")
     args = parser.parse_args()
     if args.only in (None, "registry"):
         run_registry(args.quick)
@@ -58,6 +58,12 @@ def main() -> int:
         if args.only in (None, name):
             if subprocess.call([sys.executable, "-m", f"bench.{name}"] + ["--quick"] * args.quick):
                 return 1
+    if args.only in (None, "rest"):
+        command = [sys.executable, "-m", "bench.rest"] + ["--quick"] * args.quick
+        if args.seconds:
+            command += ["--seconds", str(args.seconds)]
+        if subprocess.call(command):
+            return 1
     return 0
 
 

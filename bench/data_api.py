@@ -135,7 +135,7 @@ def measure(mortar: str, floor: str, seconds: int, tasks: int) -> dict:
                 for side, url in targets.items():
                     rounds[side].append(load.run(url, query.template(), connections,
                                                  seconds, (1, tasks)))
-            run = {side: _median_round(measured) for side, measured in rounds.items()}
+            run = {side: median_round(measured) for side, measured in rounds.items()}
             for side in targets:
                 report.say_run(key, connections, side, run[side])
             run["ratio"] = run["mortar"]["requests_per_second"] / run["floor"][
@@ -171,14 +171,14 @@ def measure_references(urls: dict[str, str], seconds: int, tasks: int) -> dict:
             for side, (url, method) in targets.items():
                 rounds[side].append(load.run(url, body[method], connections, seconds,
                                              (1, tasks), method))
-        run = {side: _median_round(measured) for side, measured in rounds.items()}
+        run = {side: median_round(measured) for side, measured in rounds.items()}
         for side in targets:
             report.say_run("ref", connections, side, run[side])
         figures[str(connections)] = run
     return figures
 
 
-def _median_round(measured: list[load.Load]) -> dict:
+def median_round(measured: list[load.Load]) -> dict:
     """The round with the median requests/s, and every round's requests/s beside it."""
     ordered = sorted(measured, key=lambda m: m.requests_per_second)
     return {**ordered[len(ordered) // 2].as_dict(),

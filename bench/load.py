@@ -1,8 +1,8 @@
 """HTTP load with wrk (C, epoll, keep-alive): requests/s and latency percentiles.
 
 wrk rather than a Python generator: on two shared cores, a Python client would take CPU from the
-servers it measures. A generated Lua script posts the body and, for bodies with RECORD_ID, puts
-a different record id in each request.
+servers it measures. A generated Lua script sends the body and, where the body or the URL's path
+holds RECORD_ID, puts a different record id there in each request.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ SCRIPT = """
 wrk.method = "%(method)s"
 wrk.headers["Content-Type"] = "application/json"
 local prefix, suffix = [==[%(prefix)s]==], [==[%(suffix)s]==]
+local path_prefix, path_suffix = [==[%(path_prefix)s]==], [==[%(path_suffix)s]==]
+local in_body, in_path = %(in_body)s, %(in_path)s
 local low, count, step = %(low)d, %(count)d, 7919
 local started = 0
 local sent = 0
@@ -30,12 +32,15 @@ function setup(thread)
 end
 
 function request()
-  if suffix == "" then
-    return wrk.format(nil, "%(path)s", nil, prefix)
+  if not (in_body or in_path) then
+    return wrk.format(nil, path_prefix, nil, prefix)
   end
   sent = sent + 1
   local id = low + (start + sent * step) %% count
-  return wrk.format(nil, "%(path)s", nil, prefix .. id .. suffix)
+  local path, body = path_prefix, prefix
+  if in_path then path = path_prefix .. id .. path_suffix end
+  if in_body then body = prefix .. id .. suffix end
+  return wrk.format(nil, path, nil, body)
 end
 
 function done(summary, latency, requests)
@@ -84,12 +89,16 @@ def run(url: str, body: str, connections: int, seconds: int,
     """POST `body` (or GET, with an empty body) to `url` from `connections` keep-alive
     connections for `seconds`.
 
-    A RECORD_ID in `body` becomes an id from the range `ids` (low, count), different per request.
+    A RECORD_ID in `body` or in `url`'s path becomes an id from the range `ids` (low, count),
+    different per request.
     """
     base, _, path = url.partition("://")[2].partition("/")
-    prefix, _, suffix = body.partition(RECORD_ID)
-    script = SCRIPT % {"prefix": prefix, "suffix": suffix, "path": "/" + path,
-                       "low": ids[0], "count": ids[1], "method": method}
+    prefix, in_body, suffix = body.partition(RECORD_ID)
+    path_prefix, in_path, path_suffix = ("/" + path).partition(RECORD_ID)
+    script = SCRIPT % {"prefix": prefix, "suffix": suffix, "path_prefix": path_prefix,
+                       "path_suffix": path_suffix, "in_body": str(bool(in_body)).lower(),
+                       "in_path": str(bool(in_path)).lower(), "low": ids[0], "count": ids[1],
+                       "method": method}
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()

@@ -22,11 +22,12 @@ from models_registry.application_rows import application_row_sql
 REPEATS = 20  # requests per count; the database-side count is their average
 
 
-def post(handler: WSGIHandler, path: str, body: str) -> bytes:
-    """One request through the WSGI handler, as gunicorn would make it."""
+def post(handler: WSGIHandler, path: str, body: str, method: str = "POST") -> bytes:
+    """One request through the WSGI handler, as gunicorn would make it (`method` GET with an
+    empty body for a GET)."""
     data = body.encode()
     environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "CONTENT_TYPE": "application/json",
         "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data),
         "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.multithread": True,

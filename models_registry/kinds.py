@@ -330,7 +330,10 @@ class DecimalKind(Kind):
         text = repr(value) if isinstance(value, float) else str(value)
         if not DECIMAL_TEXT.match(text):
             raise ValueError(f"{value!r} is not a decimal number")
-        result = decimal.Decimal(text.strip())
+        try:
+            result = decimal.Decimal(text.strip())
+        except decimal.InvalidOperation:  # an exponent beyond what decimal can hold
+            raise ValueError(f"{value!r} is not a decimal number") from None
         if not result.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
         return result

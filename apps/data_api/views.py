@@ -64,8 +64,7 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
             return graphiql_page(request, application)
         if "query" not in request.GET:  # a visit, not a link to a query's JSON answer
             return playground_off_page(request, application)
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > application.max_body_bytes:
+    if declared_length(request) > application.max_body_bytes:
         return error_response(
             413, f"The request body is over {application.max_body_bytes} bytes.",
             ErrorCode.BAD_USER_INPUT, content_type)
@@ -93,6 +92,15 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
             response["Allow"] = "POST"
         return response
     return HttpResponse(body, content_type=content_type)
+
+
+def declared_length(request: HttpRequest) -> int:
+    """The body's length as its Content-Length says (0 when it says nothing readable, as
+    Django then reads no body)."""
+    try:
+        return max(int(request.headers.get("Content-Length") or 0), 0)
+    except ValueError:
+        return 0
 
 
 class UnsupportedMediaType(ValueError):
@@ -179,7 +187,7 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
     if refusal is not None:
         return _refused(refusal)
     limit = settings.MORTAR_MAX_UPLOAD_BYTES
-    if int(request.headers.get("Content-Length") or 0) > limit + 64 * 1024:  # + form overhead
+    if declared_length(request) > limit + 64 * 1024:  # + form overhead
         return error_response(413, f"Files may be at most {limit} bytes.", ErrorCode.BAD_USER_INPUT)
     uploaded = request.FILES.get("file")
     if uploaded is None:

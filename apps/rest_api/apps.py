@@ -11,6 +11,10 @@ class RestApiConfig(AppConfig):
         from models_registry.definitions import register_section
 
         from . import routes  # noqa: F401  (its signal receivers)
+        from .admin import show_rest_endpoints_in_application_admin
         from .definitions import SECTION
 
         register_section(SECTION)
+        # Every admin module has registered (the admin's own ready) and identity's ready has
+        # extended the application admin (INSTALLED_APPS order): this extends that class.
+        show_rest_endpoints_in_application_admin()

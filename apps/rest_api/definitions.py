@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from apps.data_api.request.documents import DocumentCache
 from apps.data_api.schema.build import build_schema
 from models_registry.definitions import DefinitionError, LoadReport, Section
@@ -17,6 +19,8 @@ from .checks import Definition, overlap_problems, schema_problems, static_proble
 from .models import RestEndpoint
 
 KEYS = {"name", "url", "methods", "query", "comment"}
+NAME = RestEndpoint._meta.get_field("name")
+URL_LENGTH = RestEndpoint._meta.get_field("url").max_length
 
 
 def export(application: Application) -> list[dict] | None:
@@ -46,6 +50,12 @@ def _definitions(value: list) -> tuple[list[tuple[str, Definition]], list[str]]:
         if unknown:
             problems.append(f"{where}: unknown key {unknown[0]!r}; an endpoint has "
                             f"{', '.join(sorted(KEYS))}.")
+        try:  # the admin's form checks these with the model's fields; a file must too
+            NAME.clean(doc["name"], None)
+        except ValidationError as error:
+            problems.extend(f"{where}.name: {message}" for message in error.messages)
+        if len(doc["url"]) > URL_LENGTH:
+            problems.append(f"{where}.url: at most {URL_LENGTH} characters.")
         if doc["name"] in names:
             problems.append(f"{where}.name: {doc['name']!r} is given twice.")
         names.add(doc["name"])
@@ -74,7 +84,8 @@ def apply(application: Application, value: list[dict], report: LoadReport) -> No
     problems = []
     for where, definition in _definitions(value)[0]:
         static_problems(definition)  # fills in its template and operation (checked before)
-        for key, messages in schema_problems(definition, documents, True).items():
+        for key, messages in schema_problems(definition, documents,
+                                             application.introspection_enabled).items():
             problems.extend(f"{where}.{key}: {m}" for m in messages)
     if problems:
         raise DefinitionError(problems)

@@ -28,9 +28,11 @@ from .models import RestEndpoint
 
 @dataclass
 class Ready:
-    """An endpoint's document as prepared against one schema version."""
+    """An endpoint's document as prepared against one schema version, with introspection on
+    or off (off refuses a document that asks for the schema)."""
 
     api: ApiSchema
+    introspection: bool
     prepared: Prepared | None
     problems: list[str]  # why it cannot run: it is broken
     declared: dict[str, tuple[GraphQLInputType, bool]]  # variable -> (type, has a default)
@@ -50,22 +52,23 @@ class Endpoint:
 
     def ready(self, api: ApiSchema, introspection: bool) -> Ready:
         ready = self._ready
-        if ready is None or ready.api is not api:
+        if ready is None or ready.api is not api or ready.introspection != introspection:
             ready = self._ready = _prepare(self, api, introspection)
         return ready
 
 
 def _prepare(endpoint: Endpoint, api: ApiSchema, introspection: bool) -> Ready:
     if endpoint.static:
-        return Ready(api, None, endpoint.static, {})
+        return Ready(api, introspection, None, endpoint.static, {})
     problems = schema_problems(endpoint.definition, api.documents, introspection)
     if problems:
-        return Ready(api, None, [m for messages in problems.values() for m in messages], {})
+        return Ready(api, introspection, None,
+                     [m for messages in problems.values() for m in messages], {})
     declared = {node.variable.name.value: (type_from_ast(api.schema, node.type),
                                            node.default_value is not None)
                 for node in endpoint.definition.operation.variable_definitions}
-    return Ready(api, api.documents.prepare(endpoint.definition.query, introspection), [],
-                 declared)
+    return Ready(api, introspection,
+                 api.documents.prepare(endpoint.definition.query, introspection), [], declared)
 
 
 class NoEndpoint(Exception):
@@ -130,12 +133,14 @@ _routes: LruCache[tuple[object, Routes]] = LruCache(lambda: settings.MORTAR_RUNT
 
 def routes_for(application: Application) -> Routes:
     """The application's endpoints as of its row (one query when the row changed)."""
+    # A new schema version makes new Routes too: no endpoint keeps an old schema alive.
+    version = (application.updated_at, application.schema_version)
+
     def read() -> tuple[object, Routes]:
         rows = RestEndpoint.objects.filter(application_id=application.pk).order_by("id")
-        return application.updated_at, Routes([endpoint_of(row) for row in rows])
+        return version, Routes([endpoint_of(row) for row in rows])
 
-    return _routes.get_or_make(application.pk, read,
-                               fresh=lambda found: found[0] == application.updated_at)[1]
+    return _routes.get_or_make(application.pk, read, fresh=lambda found: found[0] == version)[1]
 
 
 @receiver([post_save, post_delete], sender=RestEndpoint)

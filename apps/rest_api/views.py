@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+from django.utils.cache import get_conditional_response, set_response_etag
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.data_api.errors import ApiError, RequestError, error_entry, error_response
 from apps.data_api.freshness import Freshness, StaleApplication
 from apps.data_api.request.executor import run_prepared
 from apps.data_api.request.schemas import api_schema
+from apps.data_api.views import declared_length
 from apps.error_codes import ErrorCode
 from apps.identity.principals import Unauthenticated, authenticate
 from models_registry.models import Application
@@ -59,7 +60,7 @@ def endpoint(request: HttpRequest, slug: str, path: str) -> HttpResponse:
 def _serve(request: HttpRequest, application: Application, freshness: Freshness,
            path: str) -> HttpResponse:
     try:
-        found, captured = routes_for(application).find(request.method, path)
+        found, captured = routes_for(application).find(_routed_method(request), path)
     except NoEndpoint:
         return error_response(
             404, f"No endpoint of {application.slug} answers /rest/{path.strip('/')}; the "
@@ -84,7 +85,7 @@ def _serve(request: HttpRequest, application: Application, freshness: Freshness,
             500, f"The endpoint {found.name!r} no longer fits the application's schema: "
                  f"{ready.problems[0]} A builder must fix its document in the admin "
                  "(REST endpoints).", ErrorCode.INTERNAL_SERVER_ERROR)
-    if int(request.headers.get("Content-Length") or 0) > application.max_body_bytes:
+    if declared_length(request) > application.max_body_bytes:
         return error_response(413, f"The request body is over {application.max_body_bytes} "
                                    "bytes.", ErrorCode.BAD_USER_INPUT)
     try:
@@ -110,12 +111,22 @@ def _serve(request: HttpRequest, application: Application, freshness: Freshness,
     response = HttpResponse(text, status=_status(text), content_type="application/json")
     if response.status_code == 401:
         _unauthenticated(response, "Bearer")
-    if request.method == "GET":
-        patch_vary_headers(response, ["Authorization"])
+    if request.method in ("GET", "HEAD"):
+        response["Vary"] = "Authorization"  # the view's only Vary (CORS adds Origin later)
         response["Cache-Control"] = "private, no-cache"  # revalidate: If-None-Match → 304
         set_response_etag(response)
-        return get_conditional_response(request, etag=response.get("ETag"), response=response)
+        if "If-None-Match" in request.headers:
+            response = get_conditional_response(request, etag=response.get("ETag"),
+                                                response=response)
+    if request.method == "HEAD":  # GET's headers, without its body
+        response["Content-Length"] = str(len(response.content))
+        response.content = b""
     return response
+
+
+def _routed_method(request: HttpRequest) -> str:
+    """HEAD is answered wherever GET is (RFC 9110)."""
+    return "GET" if request.method == "HEAD" else request.method
 
 
 def _status(text: str) -> int:
@@ -141,7 +152,7 @@ class _UnsupportedMediaType(ValueError):
 
 def _json_body(request: HttpRequest) -> dict:
     """The body's variables: a JSON object, or nothing (GET's body is never read)."""
-    if request.method == "GET" or not request.body:
+    if request.method in ("GET", "HEAD") or not request.body:
         return {}
     if request.content_type != "application/json":
         raise _UnsupportedMediaType(

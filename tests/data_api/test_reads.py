@@ -36,6 +36,12 @@ def test_total_count_of_a_page_past_the_end(api):
     assert data["allTask"] == {"totalCount": 20, "results": []}
 
 
+def test_total_count_of_an_empty_page(api):
+    """take: 0 asks for no records, not for a count of 0."""
+    data = api.data("{ allTask(take: 0) { totalCount results { id } } }")
+    assert data["allTask"] == {"totalCount": 20, "results": []}
+
+
 def test_count_only(api, django_assert_num_queries):
     api.data("{ allTask { totalCount } }")  # warm: schema built, connection set up
     with django_assert_num_queries(1):  # the count; the application row is checked inside it

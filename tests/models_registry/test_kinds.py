@@ -125,3 +125,10 @@ def test_conversions(source, target, value, expected):
 def test_conversions_refused(source, target, value):
     with pytest.raises(ValueError):
         convert_value(value, KINDS[source], KINDS[target])
+
+
+@pytest.mark.parametrize("text", ["1e99999999999999999999", "1e-99999999999999999999"])
+def test_a_decimal_beyond_what_decimal_holds_is_refused_as_input(text):
+    """A value error (BAD_USER_INPUT to clients), not an internal error."""
+    with pytest.raises(ValueError, match="is not a decimal number"):
+        KINDS["decimal"].parse(text)

@@ -41,6 +41,7 @@ class TopLevelPlan:
     type_name: str
     offset: int = 0
     count_sql: Sql | None = None
+    limit: int | None = None
 
 
 class Planner:
@@ -120,7 +121,7 @@ class Planner:
                + " ORDER BY " + self.order_by(cls, alias, args.get("sort"))
                + Sql(" LIMIT %s OFFSET %s", [limit, offset]))
         return TopLevelPlan("all", sql, keys, result_set.name, offset,
-                            count_sql if wants_count else None)
+                            count_sql if wants_count else None, limit)
 
     def records_by_id(self, cls, nodes: list[FieldNode], ids: list[int]) -> Sql:
         """(id, JSON text) of the records of `cls` with these ids that the caller may read,

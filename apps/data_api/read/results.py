@@ -15,9 +15,9 @@ from .planner import Planner, TopLevelPlan
 def field_json(context: Context, action: str, model: str, field_def: GraphQLField,
                nodes: list[FieldNode], forbidden: list | None = None) -> str:
     """The JSON text of one top-level allX/oneX field: one statement (a second only to count
-    when a page past the end came back empty). Its last column says whether the application
-    row is unchanged, checked before the rows are used. Relation fields left empty because
-    the caller may not read their model are added to `forbidden` (path, refusal)."""
+    when a page past the end, or of size 0, came back empty). Its last column says whether the
+    application row is unchanged, checked before the rows are used. Relation fields left empty
+    because the caller may not read their model are added to `forbidden` (path, refusal)."""
     planner = Planner(context.built, context.schema, context.fragments, context.variables,
                       context.application, context.freshness.column(), context.access)
     plan = planner.plan(action, model, field_def, nodes)
@@ -36,7 +36,7 @@ def field_json(context: Context, action: str, model: str, field_def: GraphQLFiel
         if plan.count_sql is not None:
             if rows:
                 count = rows[0][1]
-            elif plan.offset:
+            elif plan.offset or plan.limit == 0:  # an empty page says nothing of the count
                 cursor.execute(plan.count_sql.text, plan.count_sql.params)
                 count = cursor.fetchone()[0]
             else:

@@ -48,19 +48,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.only in (None, "registry"):
         run_registry(args.quick)
-    if args.only in (None, "data_api"):
-        command = [sys.executable, "-m", "bench.data_api"] + ["--quick"] * args.quick
-        if args.seconds:
-            command += ["--seconds", str(args.seconds)]
-        if subprocess.call(command):
-            return 1
-    for name in ("mutations", "identity", "ratelimit"):
-        if args.only in (None, name):
-            if subprocess.call([sys.executable, "-m", f"bench.{name}"] + ["--quick"] * args.quick):
-                return 1
-    if args.only in (None, "rest"):
-        command = [sys.executable, "-m", "bench.rest"] + ["--quick"] * args.quick
-        if args.seconds:
+    for name in ("data_api", "mutations", "identity", "ratelimit", "rest"):
+        if args.only not in (None, name):
+            continue
+        command = [sys.executable, "-m", f"bench.{name}"] + ["--quick"] * args.quick
+        if args.seconds and name in ("data_api", "rest"):  # rounds of wrk: their length
             command += ["--seconds", str(args.seconds)]
         if subprocess.call(command):
             return 1

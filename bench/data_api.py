@@ -196,17 +196,23 @@ def count_statements() -> dict:
     return counted
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_rounds(argv: list[str] | None, description: str, build_and_measure, save) -> int:
+    """The command line of a benchmark of rounds of wrk: measure on a database of its own,
+    then `save(results)`."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="rounds of 1 s, not 3 s")
     parser.add_argument("--seconds", type=int, help=f"seconds per round ({ROUNDS} rounds)")
     args = parser.parse_args(argv)
     seconds = args.seconds or (1 if args.quick else 3)
     load.ensure_wrk()
     with bench_database(os.environ.get("DATABASE_URL") or "sqlite:///") as url:
-        results = build_and_measure(url, seconds)
-    report.save(results["vendor"], results)
+        save(build_and_measure(url, seconds))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_rounds(argv, __doc__.splitlines()[0], build_and_measure,
+                      lambda results: report.save(results["vendor"], results))
 
 
 def build_bench_application(url: str, title: str):

@@ -1,5 +1,6 @@
-"""REST benchmark: a GET of a saved `oneTask` endpoint beside the same query over /graphql, on
-the same server in the same run (issue 15: at least as fast).
+"""REST benchmark: a saved oneTask endpoint's GET beside the same query over /graphql.
+
+Same server, same run (issue 15: REST at least as fast).
 
 Builds the read benchmark's `bench` application (bench.dataset) in a database of its own and
 saves one endpoint, `task` at GET tasks/:id, whose document is the read benchmark's D. One
@@ -16,7 +17,6 @@ Usage: python -m bench.rest [--quick] [--seconds S]   (DATABASE_URL: postgres://
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -31,9 +31,9 @@ from bench.data_api import (
     QUERIES,
     ROUNDS,
     WARM_SECONDS,
-    bench_database,
     build_bench_application,
     median_round,
+    run_rounds,
 )
 
 REST_PATH = "/api/bench/rest/tasks/"
@@ -210,16 +210,9 @@ def _ratio(value: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="rounds of 1 s, not 3 s")
-    parser.add_argument("--seconds", type=int, help=f"seconds per round ({ROUNDS} rounds)")
-    args = parser.parse_args(argv)
-    seconds = args.seconds or (1 if args.quick else 3)
-    load.ensure_wrk()
-    with bench_database(os.environ.get("DATABASE_URL") or "sqlite:///") as url:
-        results = build_and_measure(url, seconds)
-    report.save_section("rest", results["vendor"], results, render)
-    return 0
+    return run_rounds(argv, __doc__.splitlines()[0], build_and_measure,
+                      lambda results: report.save_section("rest", results["vendor"], results,
+                                                          render))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 # Without the background-networking flags Chromium keeps calling Google's hosts, which a closed
@@ -77,3 +79,13 @@ def run_in_graphiql(page, query: str):
     expect(editor).to_contain_text(query)
     page.locator(".graphiql-execute-button").click()
     return page.locator(".graphiql-response")
+
+
+def log_in_as_builder(page) -> None:
+    """A superuser, logged into the admin through its login form."""
+    User.objects.create_superuser("builder", "builder@example.com", "builder-pw-1")
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("builder")
+    page.get_by_label("Password").fill("builder-pw-1")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#site-name")).to_be_visible()

@@ -2,12 +2,11 @@
 a model with properties of a few kinds, a relation, records, grant read to anyone, and run a
 query in the playground. Each step leaves a screenshot in var/screenshots/ (CI artifacts)."""
 
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from models_registry.models import Application, DataModel, Relation
 
-from .conftest import SCREENSHOTS, run_in_graphiql
+from .conftest import SCREENSHOTS, log_in_as_builder, run_in_graphiql
 
 QUERY = "{ allProduct { totalCount results { name price size category { name } } } }"
 
@@ -36,13 +35,7 @@ def saved(page, message: str) -> None:
 
 
 def test_builder_flow(page):
-    User.objects.create_superuser("builder", "builder@example.com", "builder-pw-1")
-
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("builder")
-    page.get_by_label("Password").fill("builder-pw-1")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#site-name")).to_be_visible()
+    log_in_as_builder(page)
     shot(page, "01_logged_in")
 
     # The application, its playground on; the slug's help then shows the real URL.

@@ -1,12 +1,12 @@
 """A builder opens the demo application's admin page, sees a model only server keys can reach,
 and lets anyone read it with one click: the API answers anonymous reads of it at once."""
 
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from apps.identity.models import Permission
 
 from ..data_api.conftest import demo  # noqa: F401  (the fixture)
+from .conftest import log_in_as_builder
 
 COUNT_COMPANIES = """async () => {
   const answer = await fetch("/api/demo/graphql", {method: "POST",
@@ -18,12 +18,7 @@ COUNT_COMPANIES = """async () => {
 
 def test_allow_anyone_to_read_a_closed_model(page, demo):  # noqa: F811
     Permission.objects.filter(data_model__application=demo, data_model__name="Company").delete()
-    User.objects.create_superuser("builder", "builder@example.com", "builder-pw-1")
-
-    page.goto("/admin/login/")
-    page.get_by_label("Username").fill("builder")
-    page.get_by_label("Password").fill("builder-pw-1")
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_builder(page)
     page.goto(f"/admin/models_registry/application/{demo.pk}/change/")
 
     closed = page.locator("tr.closed-model", has_text="Company")

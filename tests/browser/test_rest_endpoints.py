@@ -4,13 +4,12 @@ refused with the error beside the document."""
 
 import re
 
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from apps.rest_api.models import RestEndpoint
 
 from ..data_api.conftest import demo  # noqa: F401  (the fixture)
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, log_in_as_builder
 
 ONE_TASK = "query oneTask($id: Int!) {\n  oneTask(where: { id: { eq: $id } }) { id name }\n}"
 
@@ -25,13 +24,6 @@ def shot(page, step: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"rest_endpoints_{step}.png", full_page=True)
 
 
-def log_in(page) -> None:
-    User.objects.create_superuser("builder", "builder@example.com", "builder-pw-1")
-    page.goto("/admin/login/")
-    page.get_by_label("Username").fill("builder")
-    page.get_by_label("Password").fill("builder-pw-1")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#site-name")).to_be_visible()
 
 
 def add_endpoint_page(page, application) -> None:
@@ -43,7 +35,7 @@ def add_endpoint_page(page, application) -> None:
 
 def test_a_builder_saves_an_endpoint_and_calls_it(page, demo):  # noqa: F811
     RestEndpoint.objects.filter(application=demo).delete()  # the shipped ones: he adds his own
-    log_in(page)
+    log_in_as_builder(page)
     page.goto(f"/admin/models_registry/application/{demo.pk}/change/")
     expect(page.locator("fieldset.rest-endpoints")).to_contain_text("No REST endpoint yet")
     add_endpoint_page(page, demo)
@@ -75,7 +67,7 @@ def test_a_builder_saves_an_endpoint_and_calls_it(page, demo):  # noqa: F811
 
 def test_a_document_that_does_not_fit_shows_the_error_on_it(page, demo):  # noqa: F811
     RestEndpoint.objects.filter(application=demo).delete()
-    log_in(page)
+    log_in_as_builder(page)
     add_endpoint_page(page, demo)
     page.locator("#id_name").fill("oneTask")
     page.locator("#id_url").fill("tasks/:id")

@@ -90,8 +90,8 @@ def _serve(request: HttpRequest, application: Application, freshness: Freshness,
                                    "bytes.", ErrorCode.BAD_USER_INPUT)
     try:
         body = _json_body(request)
-        variables = request_variables(ready.declared, captured, dict(request.GET.lists()),
-                                      body)
+        query = dict(request.GET.lists()) if request.META.get("QUERY_STRING") else {}
+        variables = request_variables(ready.declared, captured, query, body)
     except _UnsupportedMediaType as error:
         return error_response(415, str(error), ErrorCode.BAD_USER_INPUT)
     except ValueError as error:

@@ -27,6 +27,7 @@ class GeneratedNames:
     types: frozenset[str] = frozenset()  # type names of the API itself: StringFilter, ...
     type_suffixes: tuple[str, ...] = ()  # a model Task owns the types Task<suffix>
     field_prefixes: tuple[str, ...] = ()  # and the root fields <prefix>Task
+    record_fields: frozenset[str] = frozenset()  # fields of every record: nodeId
 
 
 _generated = GeneratedNames()
@@ -87,6 +88,8 @@ def field_name_problems(name: str, model_name: str, other_field_names: set[str])
     """Why `name` cannot name a property or relation field of `model_name`; empty when it can."""
     if name in RESERVED_FIELDS:
         return [f"{name!r} is a system or reserved field of every model; choose another name."]
+    if name in _generated.record_fields:
+        return [f"{name!r} is a field the API gives every model; choose another name."]
     if not FIELD_NAME.match(name or ""):
         return [
             f"{name!r} is not a valid field name: start with a lowercase letter, then only "

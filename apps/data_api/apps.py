@@ -10,9 +10,15 @@ class DataApiConfig(AppConfig):
         from models_registry.names import GeneratedNames, register_generated_names
 
         from . import cors  # noqa: F401  (connects the per-application CORS receiver)
-        from .schema.build import MODEL_TYPE_SUFFIXES, ROOT_FIELD_PREFIXES, fixed_type_names
+        from .schema.build import (
+            MODEL_TYPE_SUFFIXES,
+            RECORD_FIELD_NAMES,
+            ROOT_FIELD_PREFIXES,
+            fixed_type_names,
+        )
         from .sql import dialects  # noqa: F401  (adds SQLite's functions to its connections)
 
         # Model names that would clash with the schema's own names are refused when defined.
         register_generated_names(GeneratedNames(frozenset(fixed_type_names()),
-                                                MODEL_TYPE_SUFFIXES[1:], ROOT_FIELD_PREFIXES))
+                                                MODEL_TYPE_SUFFIXES[1:], ROOT_FIELD_PREFIXES,
+                                                frozenset(RECORD_FIELD_NAMES)))

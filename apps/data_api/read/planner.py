@@ -3,7 +3,8 @@
 The selection set decides the columns, the joins (correlated subqueries) and the JSON shape;
 `where`, `sort` and pages become conditions, ORDER BY and LIMIT with bound parameters. No model
 instance is made and graphql-core's executor does not walk the result: the database's JSON text
-is spliced into the response as it is.
+is spliced into the response as it is. `node`/`nodes` take one statement per model their ids
+name.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from models_registry.specs import SYSTEM_COLUMNS, RelationEnd
 from ..errors import BadUserInput, Forbidden, read_refusal
 from ..kinds import Read, api_kind, readable_properties
 from ..sql.dialects import dialect
+from ..sql.global_ids import GLOBAL_ID_FIELD, MalformedGlobalId, global_id_sql, parse_global_id
 from ..sql.text import Aliases, Sql, name_literal, q, text_param
 from .filters import FilterCompiler
 from .joins import related_rows
@@ -42,6 +44,16 @@ class TopLevelPlan:
     offset: int = 0
     count_sql: Sql | None = None
     limit: int | None = None
+
+
+@dataclass
+class NodesPlan:
+    """The statements of a `node` or `nodes` field: one per model its ids name, each giving
+    (id, JSON text, freshness) rows of the records the caller may read. `asked` holds
+    (model, id) for each id asked, in order; None where the id names no model (any more)."""
+
+    asked: list[tuple[str, int] | None]
+    statements: dict[str, Sql]  # by model name
 
 
 class Planner:
@@ -126,11 +138,69 @@ class Planner:
     def records_by_id(self, cls, nodes: list[FieldNode], ids: list[int]) -> Sql:
         """(id, JSON text) of the records of `cls` with these ids that the caller may read,
         for a mutation's result."""
+        return self._records_by_id(cls, nodes, ids, Sql(""))
+
+    def _records_by_id(self, cls, nodes: list[FieldNode], ids: list[int], extra: Sql) -> Sql:
         alias = self.aliases.next()
         record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
-        return (f"SELECT {alias}.id, " + self.dialect.as_text(record)
+        return (f"SELECT {alias}.id, " + self.dialect.as_text(record) + extra
                 + f" FROM {q(self._table(cls))} {alias} WHERE {alias}.id IN ("
                 + self.dialect.id_list(ids) + ") AND " + self.filters.permitted(cls, alias))
+
+    # -- node and nodes --------------------------------------------------------------------
+
+    def plan_nodes(self, action: str, field_def: GraphQLField,
+                   nodes: list[FieldNode]) -> NodesPlan:
+        """The plan of a top-level `node` (`action` "node") or `nodes` field. The records the
+        caller may not read are left out by the statements' conditions, as those that do not
+        exist are: the answer cannot tell the two apart (not even a model he may read none
+        of is refused, as `oneX` would be)."""
+        args = get_argument_values(field_def, nodes[0], self.variables)
+        given = [args["id"]] if action == "node" else args["ids"]
+        most = self.application.max_page_size
+        if len(given) > most:
+            raise BadUserInput(f"nodes takes at most {most} ids (got {len(given)}), as many as "
+                               "a page of allX; ask for the others in another request.",
+                               field="ids")
+        asked = [self._node_key(value, "id" if action == "node" else f"ids[{index}]")
+                 for index, value in enumerate(given)]
+        positions: dict[str, list[int]] = {}
+        for index, key in enumerate(asked):
+            if key is not None:
+                positions.setdefault(key[0], []).append(index)
+        statements = {}
+        for model, indexes in positions.items():
+            ids = list(dict.fromkeys(asked[index][1] for index in indexes))
+            before = len(self.forbidden)
+            statements[model] = self._records_by_id(self.built.by_name[model], nodes, ids,
+                                                    self.extra)
+            if action == "nodes":  # a relation left empty: so at each place of this model
+                left_empty = self.forbidden[before:]
+                self.forbidden[before:] = [([index, *path], why) for index in indexes
+                                           for path, why in left_empty]
+        return NodesPlan(asked, statements)
+
+    def _node_key(self, value: str, place: str) -> tuple[str, int] | None:
+        """(model, id) of a global id the client sent; None when its model is gone (deleted,
+        or renamed: ids name models by name), as a record that is gone is."""
+        try:
+            found = parse_global_id(value)
+        except MalformedGlobalId as error:
+            raise BadUserInput(f"{place}: {error} Global ids are the values of nodeId.",
+                               field=place) from error
+        slug = self.application.slug
+        if found.app != slug:
+            raise BadUserInput(f"{place}: {value!r} is a global id of the application "
+                               f"{found.app!r}, not of {slug!r}.", field=place)
+        cls = self.built.by_name.get(found.model)
+        if cls is None or not self._is_node(cls):
+            return None
+        return found.model, found.id
+
+    def _is_node(self, cls) -> bool:
+        """Whether records of `cls` have global ids (all but those of a model with a field
+        named nodeId from before the name was reserved)."""
+        return any(i.name == "Node" for i in self.schema.get_type(cls._mortar.name).interfaces)
 
     def _require_read(self, cls) -> None:
         spec = cls._mortar
@@ -162,6 +232,9 @@ class Planner:
                 value = Sql(column) if name == "id" else self.dialect.datetime(column)
             elif name in properties:
                 value = self.property_json(properties[name], alias, nodes)
+            elif name == GLOBAL_ID_FIELD and name not in spec.ends:
+                value = global_id_sql(self.dialect, self.application.slug, spec.name,
+                                      f"{alias}.id")
             else:
                 self.path.append(key)
                 value = self.relation_json(spec.ends[name], alias, object_type.fields[name],

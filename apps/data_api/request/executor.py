@@ -2,9 +2,10 @@
 text), check limits, then run each top-level field by its role: a read as one SQL statement
 (`read`), a mutation in a transaction of its own (`write`), an identity field (`identity`).
 
-Documents that ask only for `allX`/`oneX` (the usual case) never enter graphql-core's executor:
-each field's JSON text comes from the database and is spliced into the response. Others
-(introspection) run through graphql-core, whose resolvers call the same planner.
+Documents that ask only for `allX`/`oneX`/`node`/`nodes` (the usual case) never enter
+graphql-core's executor: each field's JSON text comes from the database and is spliced into
+the response. Others (introspection) run through graphql-core, whose resolvers call the same
+planner.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from typing import Any
 from django.http import HttpRequest
 from graphql import (
     GraphQLError,
+    GraphQLString,
     OperationType,
     execute,
     get_operation_ast,
     is_non_null_type,
     parse,
+    value_from_ast,
 )
 from graphql.execution.values import get_variable_values
-from graphql.language import FragmentDefinitionNode
+from graphql.language import FieldNode, FragmentDefinitionNode
 
 from apps.identity.access import access_for
 from apps.identity.principals import ANONYMOUS, Principal
@@ -38,14 +41,16 @@ from ..errors import (
     kind_refusals,
 )
 from ..freshness import Freshness, StaleApplication
-from ..read.results import field_json
-from ..schema.roles import QUERY_ACTIONS, role_of
+from ..read.results import field_json, field_value
+from ..schema.roles import READ_ACTIONS, role_of
 from ..write.actions import MUTATIONS
 from .documents import Prepared
 from .identity import identity_json
 from .limits import check_limits
 from .schemas import ApiSchema, api_schema
 from .timeout import statement_timeout
+
+CLIENT_MUTATION_ID = "clientMutationId"  # the argument echoed back in extensions
 
 
 def run_query(application: Application, freshness: Freshness, text: str,
@@ -110,7 +115,7 @@ def _plannable(context: Context, name: str) -> bool:
         return True
     field_def = context.schema.query_type.fields.get(name)
     role = role_of(field_def) if field_def is not None else None
-    return role is not None and role.action in QUERY_ACTIONS
+    return role is not None and role.action in READ_ACTIONS
 
 
 def _read_json(context: Context, name: str, nodes, forbidden: list | None = None) -> str:
@@ -143,8 +148,10 @@ def _run_planned(context: Context, top_level) -> str:
 def _run_mutations(context: Context, top_level, principal, request) -> str:
     """Each top-level field in order, each in a transaction of its own. A failing field is
     null with its error; when its type is a non-null list, `data` is null and the fields after
-    it do not run (GraphQL's rule for serial execution)."""
+    it do not run (GraphQL's rule for serial execution). The clientMutationId of each field
+    that ran is echoed in the response's extensions, under the field's response key."""
     members, errors = [], []
+    echoed: dict[str, str] = {}
     for key, nodes in top_level.items():
         name = nodes[0].name.value
         if name == "__typename":
@@ -152,6 +159,9 @@ def _run_mutations(context: Context, top_level, principal, request) -> str:
             continue
         field_def = context.schema.mutation_type.fields[name]
         role = role_of(field_def)
+        client_id = _client_mutation_id(field_def, nodes[0], context.variables)
+        if client_id is not None:
+            echoed[key] = client_id
         try:
             if role.model is None:
                 value = identity_json(context, role.action, field_def, nodes, principal,
@@ -161,10 +171,28 @@ def _run_mutations(context: Context, top_level, principal, request) -> str:
         except Exception as error:
             errors.append(_field_error(error, key, nodes))
             if is_non_null_type(field_def.type):
-                return json.dumps({"errors": errors, "data": None})
+                return json.dumps({"errors": errors, "data": None, **_extensions(echoed)})
             value = "null"
         members.append(json.dumps(key) + ":" + value)
-    return _response(members, errors)
+    return _response(members, errors, _extensions(echoed))
+
+
+def _client_mutation_id(field_def, node: FieldNode, variables: dict) -> str | None:
+    """The field's clientMutationId argument (validated and coerced already: read from the
+    node, not by coercing every argument again); None when absent or null."""
+    if CLIENT_MUTATION_ID not in field_def.args:
+        return None
+    for argument in node.arguments:
+        if argument.name.value == CLIENT_MUTATION_ID:
+            value = value_from_ast(argument.value, GraphQLString, variables)
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _extensions(echoed: dict[str, str]) -> dict:
+    """The response's top-level extensions member: none when no field sent a
+    clientMutationId, so responses without one are as they always were."""
+    return {"extensions": {CLIENT_MUTATION_ID: echoed}} if echoed else {}
 
 
 def _field_error(error: Exception, key: str, nodes: list) -> dict:
@@ -172,19 +200,24 @@ def _field_error(error: Exception, key: str, nodes: list) -> dict:
     return error_entry(coded(error), path=[key], locations=located.locations)
 
 
-def _response(members: list[str], errors: list[dict]) -> str:
-    """The response's JSON text from its data members' JSON texts."""
-    data = '"data":{' + ",".join(members) + "}"
+def _response(members: list[str], errors: list[dict], extensions: dict | None = None) -> str:
+    """The response's JSON text from its data members' JSON texts (errors first, when any:
+    the REST endpoints look for them there; `_extensions` last)."""
+    body = '"data":{' + ",".join(members) + "}"
     if errors:
-        return '{"errors":' + json.dumps(errors) + "," + data + "}"
-    return "{" + data + "}"
+        body = '"errors":' + json.dumps(errors) + "," + body
+    if extensions:
+        body += ',"extensions":' + json.dumps(extensions["extensions"])
+    return "{" + body + "}"
 
 
 def _run_with_graphql_core(context: Context, document, operation) -> str:
     def resolve_root(root, info, **args):
-        if role_of(info.parent_type.fields[info.field_name]) is None:
+        field_def = info.parent_type.fields[info.field_name]
+        role = role_of(field_def)
+        if role is None:
             return None  # _empty, the query field of an application without models
-        return json.loads(_read_json(context, info.field_name, list(info.field_nodes)))
+        return field_value(context, role.action, role.model, field_def, list(info.field_nodes))
 
     def resolve_member(source, info, **args):
         if isinstance(source, dict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_abstract_type
 from graphql.execution.collect_fields import collect_sub_fields
 from graphql.language import FieldNode
 
@@ -41,8 +41,17 @@ def _depth(schema, fragments, variables, parent: GraphQLObjectType, nodes: list[
     if field_def is None:  # __typename and introspection
         return 0
     named = get_named_type(field_def.type)
+    if is_abstract_type(named):  # node/nodes: as deep as the deepest of the record types
+        return max((_levels(schema, fragments, variables, kind, nodes, record_types)
+                    for kind in schema.get_possible_types(named)), default=0)
     if not isinstance(named, GraphQLObjectType):
         return 0
+    return _levels(schema, fragments, variables, named, nodes, record_types)
+
+
+def _levels(schema, fragments, variables, named: GraphQLObjectType, nodes: list[FieldNode],
+            record_types: set[str]) -> int:
+    """How many record levels the field of `nodes`, whose value is a `named`, opens."""
     here = 1 if named.name in record_types else 0
     children = collect_sub_fields(schema, fragments, variables, named, nodes)
     deepest = max((_depth(schema, fragments, variables, named, child, record_types)

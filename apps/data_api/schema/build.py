@@ -3,8 +3,9 @@
 Types per model `Task`: `Task`, `TaskResultSet`, `TaskFilterInput`, `TaskSortInput`,
 `TaskSortField`, `TaskRelationSortInput`, `TaskSortFieldsInput`, and the input types of
 `mutations`; queries `allTask`, `oneTask`; the mutations of `mutations` and `identity`.
-Every root field carries its `FieldRole`. The schema validates documents and coerces
-arguments; reading and writing data are the planner's and the mutations' jobs.
+Every record type implements `Node` (its global id, `nodeId`), which the queries `node` and
+`nodes` answer with. Every root field carries its `FieldRole`. The schema validates documents
+and coerces arguments; reading and writing data are the planner's and the mutations' jobs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLEnumValue,
     GraphQLField,
+    GraphQLID,
     GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInt,
@@ -28,6 +30,7 @@ from models_registry.runtime import RuntimeModels
 from models_registry.specs import SYSTEM_COLUMNS, ModelSpec
 
 from ..kinds import API_KINDS, readable_properties
+from ..sql.global_ids import GLOBAL_ID_FIELD
 from .identity import IDENTITY_FIELDS
 from .mutations import (
     DeleteManyInput,
@@ -44,6 +47,7 @@ from .scalars import (
     DateTime,
     DateTimeFilter,
     IntFilter,
+    Node,
     SortOrder,
     list_of,
 )
@@ -59,11 +63,16 @@ MODEL_TYPE_SUFFIXES = ("", "ResultSet", "FilterInput", "SortInput", "SortField",
 ROOT_FIELD_PREFIXES = QUERY_ACTIONS + MUTATION_ACTIONS
 # Names kept for types to come, besides those every schema has (`fixed_type_names`).
 RESERVED_TYPE_NAMES = {"Subscription", "Upload", "FileInput", "IdInput", "Jwt"}
+# The fields every record type has besides the system fields: no property may take one.
+RECORD_FIELD_NAMES = (GLOBAL_ID_FIELD,)
 
 
 def build_schema(built: RuntimeModels) -> GraphQLSchema:
     specs = [cls._mortar for cls in built.by_id.values()]
     types: dict[str, dict] = {spec.name: {} for spec in specs}
+    # A model named Node, or a field named nodeId, from before these names were reserved keeps
+    # its API as it was: such an application (or model) goes without global ids.
+    global_ids = Node.name not in types
 
     for spec in specs:
         types[spec.name]["filter"] = _filter_input(spec, types)
@@ -79,7 +88,7 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
         types[spec.name]["input"] = input_type(spec)
         types[spec.name]["field"] = unique_by_enum(spec)
         types[spec.name]["sort"] = _sort_input(spec, types)
-        types[spec.name]["object"] = _object_type(spec, types)
+        types[spec.name]["object"] = _object_type(spec, types, global_ids)
         types[spec.name]["result_set"] = GraphQLObjectType(
             f"{spec.name}ResultSet",
             lambda spec=spec: {
@@ -104,6 +113,8 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
                 description=f"The first {spec.name} matching `where` (by id), or null."),
                 FieldRole("one", spec.name)),
         })
+    if global_ids and specs:
+        _add(query, _node_fields())
     if not query:  # an application without models still answers introspection
         query["_empty"] = GraphQLField(GraphQLInt, description="This application has no models.")
     _add(mutation, IDENTITY_FIELDS)
@@ -115,7 +126,8 @@ def fixed_type_names() -> set[str]:
     """The type names every application's schema has whatever its models, and those kept for
     types to come: no model may take one (registered with the registry's name rules)."""
     empty = build_schema(RuntimeModels(0, 0, None, {}, {}))
-    shared = {t.name for t in (RelationRefInput, ManyRelationInput, DeleteManyInput, SortOrder)}
+    shared = {t.name for t in (RelationRefInput, ManyRelationInput, DeleteManyInput, SortOrder,
+                               Node)}
     return ({name for name in empty.type_map if not name.startswith("__")} | shared
             | set(NAMED_TYPES) | set(specified_scalar_types) | RESERVED_TYPE_NAMES)
 
@@ -174,13 +186,39 @@ def _sort_input(spec: ModelSpec, types: dict) -> GraphQLInputObjectType:
     return GraphQLInputObjectType(f"{spec.name}SortInput", fields)
 
 
-def _object_type(spec: ModelSpec, types: dict) -> GraphQLObjectType:
+def _has_global_id(spec: ModelSpec) -> bool:
+    """Whether records of `spec` have `nodeId` (all but those of a model with a field of that
+    name from before it was reserved)."""
+    return GLOBAL_ID_FIELD not in spec.properties and GLOBAL_ID_FIELD not in spec.ends
+
+
+def _node_fields() -> dict[str, GraphQLField]:
+    return {
+        "node": with_role(GraphQLField(
+            Node, args={"id": GraphQLArgument(GraphQLNonNull(GraphQLID))},
+            description="The record of any model with this global id (a `nodeId`): null when "
+                        "there is none or you may not read it. Ids name the model: those given "
+                        "out before a model was renamed find nothing."),
+            FieldRole("node")),
+        "nodes": with_role(GraphQLField(
+            GraphQLNonNull(GraphQLList(Node)),
+            args={"ids": GraphQLArgument(GraphQLNonNull(GraphQLList(GraphQLNonNull(GraphQLID))))},
+            description="The records with these global ids, in the order asked: null for each "
+                        "that does not exist or that you may not read. At most as many ids as "
+                        "the largest page (limit)."),
+            FieldRole("nodes")),
+    }
+
+
+def _object_type(spec: ModelSpec, types: dict, global_ids: bool) -> GraphQLObjectType:
+    node = global_ids and _has_global_id(spec)
+
     def fields():
-        found = {
-            "id": GraphQLField(GraphQLNonNull(GraphQLInt)),
-            "createdAt": GraphQLField(GraphQLNonNull(DateTime)),
-            "updatedAt": GraphQLField(GraphQLNonNull(DateTime)),
-        }
+        found = {"id": GraphQLField(GraphQLNonNull(GraphQLInt))}
+        if node:
+            found[GLOBAL_ID_FIELD] = Node.fields[GLOBAL_ID_FIELD]
+        found["createdAt"] = GraphQLField(GraphQLNonNull(DateTime))
+        found["updatedAt"] = GraphQLField(GraphQLNonNull(DateTime))
         for name, prop in readable_properties(spec).items():
             output = NAMED_TYPES[API_KINDS[prop.kind].output]
             found[name] = GraphQLField(GraphQLNonNull(output) if prop.required else output)
@@ -196,4 +234,4 @@ def _object_type(spec: ModelSpec, types: dict) -> GraphQLObjectType:
                 found[name] = GraphQLField(target["object"])
         return found
 
-    return GraphQLObjectType(spec.name, fields)
+    return GraphQLObjectType(spec.name, fields, interfaces=[Node] if node else None)

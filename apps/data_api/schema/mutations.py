@@ -1,5 +1,8 @@
 """The mutations of a model: eight per model, and their input types.
 
+Every mutation takes `clientMutationId` (echoed in the response's extensions by the request
+stage); updateX, updateManyX, upsertX and deleteX take `ifUpdatedAt` (optimistic locking).
+
 Per model `Task`: `TaskInput` (every writable property and relation, all optional: one type
 serves every mutation, and what must be present is checked when the mutation runs) and
 `TaskField` (the property names `uniqueBy` may list). Shared: `RelationRefInput` ({id}),
@@ -25,7 +28,7 @@ from models_registry.specs import ModelSpec
 
 from ..kinds import API_KINDS, writable_properties
 from .roles import FieldRole, with_role
-from .scalars import NAMED_TYPES, list_of
+from .scalars import NAMED_TYPES, DateTime, list_of
 
 RelationRefInput = GraphQLInputObjectType(
     "RelationRefInput", {"id": GraphQLInputField(GraphQLNonNull(GraphQLInt))},
@@ -49,6 +52,36 @@ IGNORED_ID = GraphQLArgument(
                             "platform's own createWebUser example sends one.")
 AT_MOST = GraphQLArgument(
     GraphQLInt, description="Refuse, changing nothing, when more records than this match.")
+CLIENT_MUTATION_ID = GraphQLArgument(
+    GraphQLString,
+    description="Any text of the client's, echoed back in the response's top-level "
+                "extensions: extensions.clientMutationId maps this field's response key (its "
+                "alias, or its name) to the text, whether the mutation succeeded or not. "
+                "Absent or null: no echo (and no extensions member when no field sends one).")
+_STALE = ("nothing is written and the error is CONFLICT, with the record's current updatedAt "
+          "in extensions.updatedAt: read the record again and retry.")
+IF_UPDATED_AT = GraphQLArgument(
+    DateTime,
+    description="Optimistic locking: the record's updatedAt as you read it (send back the "
+                "text you read). When the record's updatedAt is no longer this (it changed "
+                "since), " + _STALE)
+UPSERT_IF_UPDATED_AT = GraphQLArgument(
+    DateTime,
+    description="Optimistic locking of the update: the matched record's updatedAt as you read "
+                "it. When it is no longer this, " + _STALE + " With ifUpdatedAt the upsert "
+                "only updates: when uniqueBy matches no record (it was deleted meanwhile) it is "
+                "refused with CONFLICT (extensions.updatedAt null), and nothing is created.")
+DELETE_IF_UPDATED_AT = GraphQLArgument(
+    DateTime,
+    description="Optimistic locking: the record's updatedAt as you read it. When it is no "
+                "longer this, nothing is deleted and the error is CONFLICT, with the record's "
+                "current updatedAt in extensions.updatedAt: read the record again and decide.")
+MANY_IF_UPDATED_AT = GraphQLArgument(
+    DateTime,
+    description="Optimistic locking over where: the latest updatedAt you read. When any record "
+                "where matches was updated after it (changed since you read), nothing is "
+                "written: CONFLICT, with extensions.changed listing the { id updatedAt } of "
+                "those records. Read them again and retry.")
 
 
 def input_type(spec: ModelSpec) -> GraphQLInputObjectType:
@@ -80,16 +113,17 @@ def mutation_fields(spec: ModelSpec, mine: dict) -> dict:
             many, args={"input": many_input, "validationSets": VALIDATION_SETS},
             description=f"Create several {name} records at once, all or none."),
         "update": GraphQLField(
-            record, args={"id": record_id, "input": one_input, "validationSets": VALIDATION_SETS},
+            record, args={"id": record_id, "input": one_input, "validationSets": VALIDATION_SETS,
+                          "ifUpdatedAt": IF_UPDATED_AT},
             description="Change the properties present in input (null clears one)."),
         "updateMany": GraphQLField(
             many, args={"where": GraphQLArgument(GraphQLNonNull(mine["filter"])),
                         "input": one_input, "atMost": AT_MOST,
-                        "validationSets": VALIDATION_SETS},
+                        "validationSets": VALIDATION_SETS, "ifUpdatedAt": MANY_IF_UPDATED_AT},
             description=f"Give every {name} matching where the same changes."),
         "upsert": GraphQLField(
             record, args={"input": one_input, "uniqueBy": unique_by,
-                          "validationSets": VALIDATION_SETS},
+                          "validationSets": VALIDATION_SETS, "ifUpdatedAt": UPSERT_IF_UPDATED_AT},
             description=f"Update the {name} whose uniqueBy properties equal input's, or create "
                         "one."),
         "upsertMany": GraphQLField(
@@ -97,12 +131,15 @@ def mutation_fields(spec: ModelSpec, mine: dict) -> dict:
                         "validationSets": VALIDATION_SETS},
             description="Upsert each item: matched on uniqueBy, or on id without it."),
         "delete": GraphQLField(
-            record, args={"id": record_id}, description=f"Delete a {name}; returns it as it was."),
+            record, args={"id": record_id, "ifUpdatedAt": DELETE_IF_UPDATED_AT},
+            description=f"Delete a {name}; returns it as it was."),
         "deleteMany": GraphQLField(
             many, args={"input": GraphQLArgument(GraphQLNonNull(DeleteManyInput)),
                         "atMost": AT_MOST},
             description=f"Delete the {name} records with these ids; returns them as they were."),
     }
+    for field in fields.values():
+        field.args["clientMutationId"] = CLIENT_MUTATION_ID
     return {action + name: with_role(field, FieldRole(action, name))
             for action, field in fields.items()}
 

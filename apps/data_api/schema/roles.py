@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from graphql import GraphQLField
 
-QUERY_ACTIONS = ("all", "one")
+QUERY_ACTIONS = ("all", "one")  # allTask, oneTask: per model
+NODE_ACTIONS = ("node", "nodes")  # records of any model by their global ids
+READ_ACTIONS = QUERY_ACTIONS + NODE_ACTIONS  # each planned into SQL by read/
 MUTATION_ACTIONS = ("create", "createMany", "update", "updateMany", "upsert", "upsertMany",
                     "delete", "deleteMany")
 IDENTITY_ACTIONS = ("login", "refreshToken", "revokeRefreshToken", "generateJwt")
@@ -16,7 +18,7 @@ IDENTITY_ACTIONS = ("login", "refreshToken", "revokeRefreshToken", "generateJwt"
 @dataclass(frozen=True)
 class FieldRole:
     action: str  # one of the *_ACTIONS
-    model: str | None = None  # the model's name; None for identity fields
+    model: str | None = None  # the model's name; None for identity, node and nodes fields
 
     def field_name(self) -> str:
         return self.action + (self.model or "")

@@ -15,9 +15,11 @@ from graphql import (
     GraphQLEnumType,
     GraphQLEnumValue,
     GraphQLField,
+    GraphQLID,
     GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -29,6 +31,8 @@ from graphql import (
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode
 
 from models_registry.kinds import KINDS
+
+from ..sql.global_ids import GLOBAL_ID_FIELD
 
 
 def _scalar(name: str, kind: str, accepts: tuple[type, ...], description: str) -> GraphQLScalarType:
@@ -77,6 +81,18 @@ File = GraphQLObjectType(
         "contentType": GraphQLField(GraphQLString),
     },
     description="A stored file: its name, where to download it, its size in bytes and type.",
+)
+
+Node = GraphQLInterfaceType(
+    "Node",
+    {GLOBAL_ID_FIELD: GraphQLField(
+        GraphQLNonNull(GraphQLID),
+        description="The record's global id: opaque; `node` and `nodes` find the record by it.")},
+    # graphql-core's executor (introspection beside data) gets node records marked with their
+    # type by read/results.field_value; planned reads never ask
+    resolve_type=lambda value, info, abstract_type: getattr(value, "type_name", None),
+    description="A record of any model of the application, found by its global id with "
+                "`node(id:)` or `nodes(ids:)`.",
 )
 
 COMMON_OPERATORS = ("eq", "neq", "in", "nin")

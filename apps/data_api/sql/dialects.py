@@ -4,6 +4,7 @@ inserted with few parameters; `dialect()` picks the connection's."""
 from __future__ import annotations
 
 import abc
+import base64
 import functools
 import hashlib
 import hmac
@@ -83,6 +84,11 @@ class Dialect(abc.ABC):
         """The HMAC-SHA256 of the text `message` under `key`, as hex digits (the same as
         Python's hmac.new(key, message.encode(), "sha256").hexdigest())."""
 
+    @abc.abstractmethod
+    def base64(self, text: Sql) -> Sql:
+        """The base64 of the UTF-8 bytes of the text `text`, in one line (the same as Python's
+        base64.b64encode(text.encode()).decode())."""
+
 
 class Postgres(Dialect):
     max_pairs = 50  # json_build_object takes at most 100 arguments
@@ -157,6 +163,10 @@ class Postgres(Dialect):
         return ("encode(sha256(" + Sql("CAST(%s AS bytea)", [outer]) + " || sha256("
                 + Sql("CAST(%s AS bytea)", [inner]) + " || convert_to(" + message
                 + ", 'UTF8'))), 'hex')")
+
+    def base64(self, text):
+        # encode() breaks its base64 into lines of 76 characters
+        return "replace(encode(convert_to(" + text + ", 'UTF8'), 'base64'), chr(10), '')"
 
     def matches(self, column, negate=False):
         return Sql(f"{column} {'NOT ' if negate else ''}ILIKE %s ESCAPE '\\'")
@@ -241,6 +251,9 @@ class Sqlite(Dialect):
     def hmac_sha256(self, key, message):
         return "mortar_hmac_sha256(" + Sql("%s", [key]) + ", " + message + ")"
 
+    def base64(self, text):
+        return "mortar_base64(" + text + ")"
+
     def matches(self, column, negate=False):
         return Sql(f"{column} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\'")
 
@@ -289,13 +302,20 @@ def _hmac_sha256(key: bytes | None, message: str | None) -> str | None:
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
+def _base64(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return base64.b64encode(str(text).encode()).decode("ascii")
+
+
 @receiver(connection_created)
 def _add_sqlite_functions(sender, connection, **kwargs) -> None:
-    """SQLite has no HMAC nor a safe regex: Sqlite.hmac_sha256 and Sqlite.regex call these
-    (connected in DataApiConfig)."""
+    """SQLite has no HMAC, no safe regex and no base64: Sqlite.hmac_sha256, Sqlite.regex and
+    Sqlite.base64 call these (connected in DataApiConfig)."""
     if connection.vendor == "sqlite":
         connection.connection.create_function(
             "mortar_regex", 2, functools.partial(_regex, connection.connection),
             deterministic=True)
         connection.connection.create_function("mortar_hmac_sha256", 2, _hmac_sha256,
                                               deterministic=True)
+        connection.connection.create_function("mortar_base64", 1, _base64, deterministic=True)

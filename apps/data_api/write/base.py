@@ -11,6 +11,7 @@ the client selected them, read back by the planner in one statement.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import hashlib
 
 from django.db import connection, transaction
@@ -30,6 +31,7 @@ from ..read.planner import Planner
 from ..sql.dialects import dialect
 from ..sql.text import Aliases, Sql, q
 from .bulk import insert_records
+from .locking import lock_unchanged
 from .record_input import InputReader, RecordInput
 from .relation_writes import apply_many_changes, check_many_changes
 
@@ -86,6 +88,16 @@ class Mutation(abc.ABC):
         with connection.cursor() as cursor:
             cursor.execute(sql.text + " ORDER BY 1", sql.params)
             return [row[0] for row in cursor.fetchall()]
+
+    def matching_unchanged(self, where: dict, operation: str, since: dt.datetime | None, *,
+                           exact: bool = True, doing: str = "written") -> list[int]:
+        """`matching`; with `since` (ifUpdatedAt) the records are also locked until the
+        transaction ends, and a CONFLICT refuses the mutation when any changed since (see
+        `locking`): only records the caller may `operation` are compared."""
+        if since is None:
+            return self.matching(where, operation)
+        return lock_unchanged(self.built, self.access, self.cls, where, operation, since,
+                              exact=exact, doing=doing)
 
     def updatable_ids(self) -> RawSQL:
         """A subquery of the ids of this model's records the caller may update."""

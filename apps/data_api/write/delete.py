@@ -1,4 +1,5 @@
-"""deleteX and deleteManyX: the records as they were, then gone."""
+"""deleteX and deleteManyX: the records as they were, then gone (deleteX with ifUpdatedAt
+only when the record did not change since: see `locking`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ class Delete(Mutation):
 
     def perform(self, args: dict) -> str:
         record_id = args["id"]
-        if not self.matching({"id": {"eq": record_id}}, "delete"):
+        if not self.matching_unchanged({"id": {"eq": record_id}}, "delete",
+                                       args.get("ifUpdatedAt"), doing="deleted"):
             raise NotFound(f"There is no {self.cls._mortar.name} with id {record_id}"
                            + ("" if self.access.unrestricted else " that you may delete")
                            + ".", field="id")

@@ -1,5 +1,6 @@
 """updateX and updateManyX: the same changes to one record, or to every record `where`
-matches, in one UPDATE."""
+matches, in one UPDATE; with ifUpdatedAt only when the records did not change since (see
+`locking`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ class Update(Mutation):
         reader = self.reader(args)
         record = reader.read(args["input"], "", creating=False)
         record.id = args["id"]
-        if not self.matching({"id": {"eq": record.id}}, "update"):
+        if not self.matching_unchanged({"id": {"eq": record.id}}, "update",
+                                       args.get("ifUpdatedAt")):
             raise NotFound(f"There is no {self.cls._mortar.name} with id {record.id}"
                            + ("" if self.access.unrestricted else " that you may change")
                            + ".", field="id")
@@ -35,7 +37,9 @@ class UpdateMany(Mutation):
     operation = "update"
 
     def perform(self, args: dict) -> str:
-        ids = self.matching(args["where"], "update")
+        # ifUpdatedAt: refused as a whole when any matching record was updated after it
+        ids = self.matching_unchanged(args["where"], "update", args.get("ifUpdatedAt"),
+                                      exact=False)
         self.at_most(args, len(ids), "match where")
         reader = self.reader(args)
         template = reader.read(args["input"], "", creating=False)

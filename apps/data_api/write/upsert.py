@@ -1,5 +1,6 @@
 """upsertX and upsertManyX: each item updates the record its `uniqueBy` properties pick
-(or its id), or becomes a new record."""
+(or its id), or becomes a new record. upsertX's ifUpdatedAt guards the update: the matched
+record must not have changed since, and an item that matches none is refused, not created."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from ..errors import BadUserInput
 from .base import Mutation, advisory_lock
+from .locking import gone
 from .record_input import RecordInput
 from .relation_writes import apply_many_changes
 
@@ -77,6 +79,12 @@ class _Upsert(Mutation):
                 record.id = None
                 reader.required_missing(record, raws[id(record)])
                 creating.append(record)
+        since = args.get("ifUpdatedAt")  # upsertX only: the record it matched, unchanged
+        if since is not None and creating:
+            raise gone(self.cls._mortar.name)
+        if since is not None and updating and not self.matching_unchanged(
+                {"id": {"eq": updating[0].id}}, "update", since):
+            raise gone(self.cls._mortar.name)  # deleted since it was matched
         if creating:  # before the checks: their answers may speak of others' records
             self.require("create")
         self.checked(reader, records)

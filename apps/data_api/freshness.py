@@ -10,6 +10,9 @@ in another process is seen by the next request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.db import DatabaseError
 
 from models_registry.application_rows import (
@@ -20,6 +23,8 @@ from models_registry.application_rows import (
 from models_registry.models import Application
 
 from .sql.text import Sql
+
+T = TypeVar("T")
 
 
 class StaleApplication(Exception):
@@ -69,3 +74,17 @@ class Freshness:
         except DatabaseError:  # the connection cannot answer now: the response stands
             return
         self.check(fingerprint == self.fingerprint)
+
+
+def run_fresh(slug: str, work: Callable[[Application, Freshness], T]) -> tuple[Application, T]:
+    """(the application, `work(application, freshness)`), run once more from a fresh read when
+    the application turned out to have changed since this process read it. Raises
+    Application.DoesNotExist."""
+    application, freshness = Freshness.start(slug)
+    try:
+        result = work(application, freshness)
+        freshness.confirm()
+    except StaleApplication:  # changed since this process read it: once more, afresh
+        application, freshness = Freshness.reread(slug)
+        result = work(application, freshness)
+    return application, result

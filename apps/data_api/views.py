@@ -21,7 +21,7 @@ from models_registry.models import Application
 from models_registry.runtime import runtime_models
 
 from .errors import ApiError, RequestError, error_response
-from .freshness import Freshness, StaleApplication
+from .freshness import Freshness, run_fresh
 from .playground import graphiql_page, playground_off_page
 from .request.executor import run_query
 from .write.files import make_reference, upload_refusal
@@ -43,13 +43,8 @@ def graphql(request: HttpRequest, slug: str) -> HttpResponse:
         response["Allow"] = "GET, POST"
         return response
     try:
-        application, freshness = Freshness.start(slug)
-        try:
-            response = _respond(request, application, freshness, content_type)
-            freshness.confirm()
-        except StaleApplication:  # changed since this process read it: once more, afresh
-            application, freshness = Freshness.reread(slug)
-            response = _respond(request, application, freshness, content_type)
+        application, response = run_fresh(slug, lambda application, freshness: _respond(
+            request, application, freshness, content_type))
     except Application.DoesNotExist:
         return error_response(404, f"There is no application {slug!r}.", ErrorCode.NOT_FOUND,
                                content_type)

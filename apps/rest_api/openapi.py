@@ -53,7 +53,6 @@ from apps.error_codes import ErrorCode
 from models_registry.kinds import DECIMAL_TEXT, TIME_TEXT
 from models_registry.models import Application
 
-from .models import RestEndpoint
 from .routes import Endpoint, Routes
 from .variables import NUMBER, url_scalar
 
@@ -124,8 +123,6 @@ WRITES = (409, 422)
 
 def openapi_document(application: Application, routes: Routes, api: ApiSchema) -> dict:
     """The document for `routes` (the application's endpoints) against `api` (its schema)."""
-    comments = dict(RestEndpoint.objects.filter(application_id=application.pk)
-                    .values_list("id", "comment"))
     types = _Types(api.schema)
     paths: dict[str, dict] = {}
     broken: list[dict] = []
@@ -154,7 +151,7 @@ def openapi_document(application: Application, routes: Routes, api: ApiSchema) -
                                    else f"{endpoint.name}_{method.lower()}", operation_ids)
             paths.setdefault(path, {})[method.lower()] = _Operation(
                 endpoint, document, method, ready.declared, path_names, types,
-                comments.get(endpoint.id, "")).build(operation_id)
+                endpoint.comment).build(operation_id)
     components = {
         "schemas": {**dict(sorted(types.components.items())), **ERROR_SCHEMAS},
         "responses": _error_responses(),

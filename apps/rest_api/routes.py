@@ -44,6 +44,7 @@ class Endpoint:
     definition: Definition
     methods: tuple[str, ...]
     static: list[str]  # problems found without the schema (a row written past the checks)
+    comment: str = ""
     _ready: Ready | None = field(default=None, repr=False)
 
     @property
@@ -125,7 +126,7 @@ def endpoint_of(row: RestEndpoint) -> Endpoint:
     definition = Definition(row.name, row.url, list(row.methods or []), row.query)
     problems = static_problems(definition)
     return Endpoint(row.pk, definition, tuple(definition.effective_methods()),
-                    [m for messages in problems.values() for m in messages])
+                    [m for messages in problems.values() for m in messages], row.comment)
 
 
 _routes: LruCache[tuple[object, Routes]] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)

@@ -12,7 +12,7 @@ from django.utils.cache import get_conditional_response, set_response_etag
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.data_api.errors import ApiError, RequestError, error_entry, error_response
-from apps.data_api.freshness import Freshness, StaleApplication
+from apps.data_api.freshness import Freshness, run_fresh
 from apps.data_api.request.executor import run_prepared
 from apps.data_api.request.schemas import api_schema
 from apps.data_api.views import declared_length
@@ -38,13 +38,7 @@ def _fresh(request: HttpRequest, slug: str, respond) -> HttpResponse:
     """`respond(application, freshness)`, run again afresh when the application changed since
     this process read it (an endpoint or the schema may be another by now)."""
     try:
-        application, freshness = Freshness.start(slug)
-        try:
-            response = respond(application, freshness)
-            freshness.confirm()
-        except StaleApplication:
-            application, freshness = Freshness.reread(slug)
-            response = respond(application, freshness)
+        application, response = run_fresh(slug, respond)
     except Application.DoesNotExist:
         return error_response(404, f"There is no application {slug!r}.", ErrorCode.NOT_FOUND)
     request.mortar_application = application  # for the CORS check on the way out

@@ -1,7 +1,8 @@
 """Plan each top-level field of a read into one SQL statement that builds its JSON in the database.
 
 The selection set decides the columns, the joins (correlated subqueries) and the JSON shape;
-`where`, `sort` and pages become conditions, ORDER BY and LIMIT with bound parameters. No model
+`where`, `sort` and pages become conditions, ORDER BY and LIMIT with bound parameters (a
+cursor: a condition on the sort keys, see `cursors`). No model
 instance is made and graphql-core's executor does not walk the result: the database's JSON text
 is spliced into the response as it is. `node`/`nodes` take one statement per model their ids
 name.
@@ -9,8 +10,7 @@ name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, get_named_type
 from graphql.execution.collect_fields import collect_sub_fields
@@ -29,21 +29,36 @@ from ..kinds import Read, api_kind, readable_properties
 from ..sql.dialects import dialect
 from ..sql.global_ids import GLOBAL_ID_FIELD, MalformedGlobalId, global_id_sql, parse_global_id
 from ..sql.text import Aliases, Sql, name_literal, q, text_param
+from . import cursors
+from .cursors import CursorCodec, SortKey, reversed_keys
 from .filters import FilterCompiler
 from .joins import related_rows
+from .pages import Page, page_of
+
+# The members of `edges` and `pageInfo` that are cursors.
+CURSOR_MEMBERS = ("cursor", "startCursor", "endCursor")
 
 
 @dataclass
 class TopLevelPlan:
-    """The statement of one top-level field and how to turn its rows into the field's JSON."""
+    """The statement of one top-level field and how to turn its rows into the field's JSON.
+
+    A result set's row holds, by `columns`: the JSON text of its record for each `results`
+    key and each edge's `node` key (keyed by their response keys' path), the values of its
+    sort keys ("cursor", for `codec`), then the count ("count") and whether records lie on the
+    far side of the cursor ("other") — the same in every row."""
 
     shape: str  # "all", "one", "count"
     sql: Sql
-    keys: list[tuple[str, str]]  # (response key, what) for a result set: results/count/typename
+    keys: list[tuple[str, str]]  # (response key, field name) of a result set's members
     type_name: str
-    offset: int = 0
-    count_sql: Sql | None = None
-    limit: int | None = None
+    page: Page | None = None
+    columns: dict[tuple[str, ...] | str, int] = field(default_factory=dict)
+    members: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # edges, pageInfo
+    peek: bool = False  # one row more than the page is read, to tell whether more follow
+    codec: CursorCodec | None = None
+    count_sql: Sql | None = None  # to run alone when the page has no rows to carry the count
+    other_sql: Sql | None = None  # the same for "other"
 
 
 @dataclass
@@ -102,38 +117,83 @@ class Planner:
     def _plan_all(self, cls, args: dict, nodes, result_set: GraphQLObjectType) -> TopLevelPlan:
         wrapper = collect_sub_fields(self.schema, self.fragments, self.variables, result_set,
                                      nodes)
-        keys, results_nodes = [], []
-        for key, key_nodes in wrapper.items():
-            name = key_nodes[0].name.value
-            keys.append((key, name))
-            if name == "results":
-                results_nodes.extend(key_nodes)
-        limit, offset = self.page(args)
-        table = q(self._table(cls))
-        count_alias = self.aliases.next()
+        keys = [(key, key_nodes[0].name.value) for key, key_nodes in wrapper.items()]
         self._require_read(cls)
-        count_where = (self.filters.condition(cls, count_alias, args.get("where")) + " AND "
-                       + self.filters.permitted(cls, count_alias))
-        count_sql = f"SELECT count(*) FROM {table} {count_alias} WHERE " + count_where
-        if not results_nodes:
+        count_alias, alias = self.aliases.next(), self.aliases.next()
+        sort_keys = self.sort_keys(cls, alias, args.get("sort"))
+        page = page_of(args, self.application, lambda: self.cursors(cls, sort_keys))
+        table = q(self._table(cls))
+        count_sql = (f"SELECT count(*) FROM {table} {count_alias} WHERE "
+                     + self._matching(cls, count_alias, args))
+        if all(name in ("totalCount", "__typename") for _, name in keys):
             return TopLevelPlan("count", "SELECT (" + count_sql + ")" + self.extra, keys,
                                 result_set.name)
-        alias = self.aliases.next()
-        self.path.append(next(key for key, name in keys if name == "results"))
-        record = self.record_json(cls, alias, self._sub_fields(cls, results_nodes))
-        self.path.pop()
-        columns = self.dialect.as_text(record)
-        wants_count = any(name == "totalCount" for _, name in keys)
-        if wants_count:
-            columns = columns + ", (" + count_sql + ")"
-        columns = columns + self.extra
-        sql = ("SELECT " + columns + f" FROM {table} {alias} WHERE "
-               + self.filters.condition(cls, alias, args.get("where")) + " AND "
-               + self.filters.permitted(cls, alias)
-               + " ORDER BY " + self.order_by(cls, alias, args.get("sort"))
-               + Sql(" LIMIT %s OFFSET %s", [limit, offset]))
-        return TopLevelPlan("all", sql, keys, result_set.name, offset,
-                            count_sql if wants_count else None, limit)
+        plan = TopLevelPlan("all", Sql(""), keys, result_set.name, page)
+        selected: list[Sql] = []
+        for key, key_nodes in wrapper.items():
+            name = key_nodes[0].name.value
+            if name == "results":
+                plan.columns[(key,)] = len(selected)
+                selected.append(self._records_column(cls, alias, key_nodes, [key]))
+            elif name in ("edges", "pageInfo"):
+                member_type = get_named_type(result_set.fields[name].type)
+                members = collect_sub_fields(self.schema, self.fragments, self.variables,
+                                             member_type, key_nodes)
+                plan.members[key] = [(k, n[0].name.value) for k, n in members.items()]
+                for member, member_nodes in members.items():
+                    if member_nodes[0].name.value == "node":
+                        plan.columns[(key, member)] = len(selected)
+                        selected.append(self._records_column(cls, alias, member_nodes,
+                                                             [key, member]))
+                plan.peek = plan.peek or name == "pageInfo"
+        if any(name in CURSOR_MEMBERS for members in plan.members.values() for _, name in members):
+            plan.codec = self.cursors(cls, sort_keys)
+            plan.columns["cursor"] = len(selected)
+            selected.append(self.dialect.values_array([key.value for key in sort_keys]))
+        if any(name == "totalCount" for _, name in keys):
+            plan.count_sql = count_sql
+            plan.columns["count"] = len(selected)
+            selected.append("(" + count_sql + ")")
+        beyond = page.before if page.backward else page.after
+        if plan.peek and beyond is not None:  # are there records on the cursor's other side?
+            other_alias = self.aliases.next()
+            other_keys = self.sort_keys(cls, other_alias, args.get("sort"))
+            side = cursors.after(other_keys if page.backward else reversed_keys(other_keys),
+                                 beyond, inclusive=True)
+            plan.other_sql = ("SELECT EXISTS(SELECT 1 FROM " + f"{table} {other_alias} WHERE "
+                              + self._matching(cls, other_alias, args) + " AND " + side + ")")
+            plan.columns["other"] = len(selected)
+            selected.append("(" + plan.other_sql + ")")
+        where = self._matching(cls, alias, args)
+        if page.after is not None:
+            where = where + " AND " + cursors.after(sort_keys, page.after)
+        if page.before is not None:
+            where = where + " AND " + cursors.after(reversed_keys(sort_keys), page.before)
+        order = reversed_keys(sort_keys) if page.backward else sort_keys
+        plan.sql = ("SELECT " + Sql.join(", ", selected or [Sql("1")]) + self.extra
+                    + f" FROM {table} {alias} WHERE " + where
+                    + " ORDER BY " + cursors.order_by(order)
+                    + Sql(" LIMIT %s OFFSET %s", [page.size + plan.peek, page.offset]))
+        return plan
+
+    def _matching(self, cls, alias: str, args: dict) -> Sql:
+        """The records of `cls` (in table `alias`) that `where` matches and the caller may
+        read."""
+        return (self.filters.condition(cls, alias, args.get("where")) + " AND "
+                + self.filters.permitted(cls, alias))
+
+    def _records_column(self, cls, alias: str, nodes: list[FieldNode], path: list[str]) -> Sql:
+        """A column of each record's JSON text for the selection of `nodes`, at `path` (response
+        keys) under the top-level field."""
+        self.path.extend(path)
+        record = self.record_json(cls, alias, self._sub_fields(cls, nodes))
+        del self.path[-len(path):]
+        return self.dialect.as_text(record)
+
+    def cursors(self, cls, keys: list[SortKey]) -> CursorCodec:
+        name = cls._mortar.name
+        return CursorCodec(self.application.slug, name, f"all{name}", keys,
+                           self.dialect.exact_numbers)
 
     def records_by_id(self, cls, nodes: list[FieldNode], ids: list[int]) -> Sql:
         """(id, JSON text) of the records of `cls` with these ids that the caller may read,
@@ -295,43 +355,22 @@ class Planner:
         if not end.many:
             return self.dialect.nested("(SELECT " + record + " " + rows + ")")
         args = get_argument_values(field_def, nodes[0], self.variables)
-        limit, offset = self.page(args)
+        sort_keys = self.sort_keys(target, inner, args.get("sort"))
+        page = page_of(args, self.application, lambda: self.cursors(target, sort_keys))
         rows = rows + " AND " + self.filters.condition(target, inner, args.get("where"))
-        order = self.order_by(target, inner, args.get("sort"))
-        page = Sql(" LIMIT %s OFFSET %s", [limit, offset])
-        return self.dialect.nested(self.dialect.list_of(record, rows, order, page))
+        if page.after is not None:
+            rows = rows + " AND " + cursors.after(sort_keys, page.after)
+        limit = Sql(" LIMIT %s OFFSET %s", [page.size, page.offset])
+        return self.dialect.nested(self.dialect.list_of(record, rows,
+                                                        cursors.order_by(sort_keys), limit))
 
     # -- arguments -------------------------------------------------------------------------
 
-    def page(self, args: dict) -> tuple[int, int]:
-        """(limit, offset) from limit/offset or their synonyms take/skip."""
-        app = self.application
-        limit = self._one_of(args, "limit", "take")
-        offset = self._one_of(args, "offset", "skip")
-        if limit is None:
-            limit = app.default_page_size
-        if limit < 0 or limit > app.max_page_size:
-            raise BadUserInput(
-                f"limit/take must be between 0 and {app.max_page_size} (got {limit}); fetch "
-                "further pages with offset/skip.", field="limit")
-        if offset is None:
-            offset = 0
-        if offset < 0:
-            raise BadUserInput(f"offset/skip cannot be negative (got {offset}).", field="offset")
-        return limit, offset
-
-    @staticmethod
-    def _one_of(args: dict, name: str, synonym: str) -> Any:
-        if args.get(name) is not None and args.get(synonym) is not None:
-            raise BadUserInput(f"Give {name} or {synonym}, not both: they mean the same.",
-                               field=name)
-        return args.get(name) if args.get(name) is not None else args.get(synonym)
-
-    def order_by(self, cls, alias: str, sort: list[dict] | None) -> Sql:
-        """ORDER BY for `sort`, with id as the final tiebreaker so pages are stable (unless
-        the sort already orders by id)."""
+    def sort_keys(self, cls, alias: str, sort: list[dict] | None) -> list[SortKey]:
+        """The keys of `sort`, with id as the final tiebreaker so that pages are stable and
+        cursors name one position (unless the sort already orders by id)."""
         spec = cls._mortar
-        parts: list[Sql] = []
+        keys: list[SortKey] = []
         by_id = False
         for index, item in enumerate(sort or []):
             place = f"sort[{index}]"
@@ -340,9 +379,11 @@ class Planner:
                     f"{place}: give either field (sort: {{field: id, order: DESC}}) or "
                     "relation (sort: {relation: {project: {name: ASC}}}).", field=place)
             if item.get("field"):
-                parts.append(self._direction(self._column(cls, alias, item["field"]),
-                                             item.get("order") or "ASC"))
-                by_id = by_id or item["field"] == "id"
+                name = item["field"]
+                keys.append(SortKey(self._column(cls, alias, name),
+                                    (item.get("order") or "ASC") == "ASC",
+                                    self._sort_label(spec, name), name not in SYSTEM_COLUMNS))
+                by_id = by_id or name == "id"
                 continue
             for relation_name, fields in item["relation"].items():
                 if not fields:
@@ -354,17 +395,19 @@ class Planner:
                     # only readable related records give their values to the order
                     rows = rows + " AND " + self.filters.permitted(target, inner)
                     value = "(SELECT " + self._column(target, inner, field_name) + " " + rows + ")"
-                    parts.append(self._direction(value, direction or "ASC"))
+                    label = f"{relation_name}." + self._sort_label(end.target, field_name)
+                    keys.append(SortKey(value, (direction or "ASC") == "ASC", label))
         if not by_id:
-            parts.append(Sql(f"{alias}.id ASC"))
-        return Sql.join(", ", parts)
+            keys.append(SortKey(Sql(f"{alias}.id"), True, "id", nullable=False))
+        return keys
+
+    @staticmethod
+    def _sort_label(spec, name: str) -> str:
+        """How a cursor names a sort field: with its kind, so that a cursor made before the
+        property changed kind is refused rather than compared with values of another type."""
+        return name if name in SYSTEM_COLUMNS else f"{name}:{spec.properties[name].kind}"
 
     def _column(self, cls, alias: str, name: str) -> Sql:
         if name in SYSTEM_COLUMNS:
             return Sql(f"{alias}.{SYSTEM_COLUMNS[name]}")
         return Sql(f"{alias}.{q(cls._mortar.properties[name].attname)}")
-
-    @staticmethod
-    def _direction(value: Sql, direction: str) -> Sql:
-        # PostgreSQL's defaults, spelt out so that SQLite sorts nulls the same way.
-        return value + (" ASC NULLS LAST" if direction == "ASC" else " DESC NULLS FIRST")

@@ -40,16 +40,32 @@ def field_json(context: Context, action: str, model: str | None, field_def: Grap
             return rows[0][0] if rows else "null"
         if plan.shape == "count":
             return result_set_json(plan, [], rows[0][0])
-        count = None
-        if plan.count_sql is not None:
-            if rows:
-                count = rows[0][1]
-            elif plan.offset or plan.limit == 0:  # an empty page says nothing of the count
-                cursor.execute(plan.count_sql.text, plan.count_sql.params)
-                count = cursor.fetchone()[0]
-            else:
-                count = 0
-    return result_set_json(plan, rows, count)
+        count, other = None, None
+        if rows:
+            count, other = _same_in_every_row(plan, rows[0])
+        elif plan.page.offset or plan.page.size == 0 or plan.page.from_cursor:
+            # an empty page says nothing of the count, nor of the records before it
+            count, other = _run_alone(cursor, plan)
+        else:
+            count, other = 0, False
+    return result_set_json(plan, rows, count, other)
+
+
+def _same_in_every_row(plan: TopLevelPlan, row: tuple) -> tuple[int | None, bool | None]:
+    count = row[plan.columns["count"]] if "count" in plan.columns else None
+    other = bool(row[plan.columns["other"]]) if "other" in plan.columns else None
+    return count, other
+
+
+def _run_alone(cursor, plan: TopLevelPlan) -> tuple[int | None, bool | None]:
+    """The count and "other" of a page without rows, each by its own statement."""
+    found = []
+    for sql in (plan.count_sql, plan.other_sql):
+        if sql is not None:
+            cursor.execute(sql.text, sql.params)
+        found.append(cursor.fetchone()[0] if sql is not None else None)
+    count, other = found
+    return count, None if other is None else bool(other)
 
 
 def field_value(context: Context, action: str, model: str | None, field_def: GraphQLField,
@@ -99,15 +115,71 @@ def _planner(context: Context) -> Planner:
                    context.application, context.freshness.column(), context.access)
 
 
-def result_set_json(plan: TopLevelPlan, rows: list[tuple], count: int | None) -> str:
-    """The JSON text of an allX field from its statement's rows."""
+def result_set_json(plan: TopLevelPlan, rows: list[tuple], count: int | None,
+                    other: bool | None = None) -> str:
+    """The JSON text of an allX field from its statement's rows (`plan.page.size` of them, and
+    one more when it peeked past the page)."""
+    page = plan.page
+    more = page is not None and len(rows) > page.size
+    rows = rows[:page.size] if page is not None else rows
+    if page is not None and page.backward:
+        rows = rows[::-1]
+    cursors = _Cursors(plan, rows)
     members = []
     for key, name in plan.keys:
         if name == "results":
-            value = "[" + ",".join(row[0] for row in rows) + "]"
+            column = plan.columns[(key,)]
+            value = "[" + ",".join(row[column] for row in rows) + "]"
+        elif name == "edges":
+            value = "[" + ",".join(_edge(plan, key, row, cursors.of(index))
+                                   for index, row in enumerate(rows)) + "]"
+        elif name == "pageInfo":
+            value = _page_info(plan, key, cursors, more, other)
         elif name == "totalCount":
             value = str(count)
         else:
             value = json.dumps(plan.type_name)
         members.append(json.dumps(key) + ":" + value)
     return "{" + ",".join(members) + "}"
+
+
+class _Cursors:
+    """The cursors of a page's rows, each made (signed) only when asked for."""
+
+    def __init__(self, plan: TopLevelPlan, rows: list[tuple]):
+        self.codec = plan.codec
+        self.column = plan.columns.get("cursor")
+        self.rows = rows
+
+    def of(self, index: int) -> str | None:
+        if self.column is None or not self.rows:
+            return None
+        return self.codec.encode(self.rows[index][self.column])
+
+
+def _edge(plan: TopLevelPlan, key: str, row: tuple, cursor: str | None) -> str:
+    members = []
+    for member, name in plan.members[key]:
+        if name == "node":
+            value = row[plan.columns[(key, member)]]
+        elif name == "cursor":
+            value = json.dumps(cursor)
+        else:
+            value = json.dumps(plan.type_name.removesuffix("ResultSet") + "Edge")
+        members.append(json.dumps(member) + ":" + value)
+    return "{" + ",".join(members) + "}"
+
+
+def _page_info(plan: TopLevelPlan, key: str, cursors: _Cursors, more: bool,
+               other: bool | None) -> str:
+    """Relay's PageInfo: the side the page was read towards has more when a row was found
+    past it; the other side, when there are records on the cursor's far side (with no
+    cursor: none; by offset: any skipped)."""
+    page = plan.page
+    before_start = page.offset > 0 if not page.from_cursor else bool(other)
+    known = {"hasNextPage": before_start if page.backward else more,
+             "hasPreviousPage": more if page.backward else before_start,
+             "startCursor": cursors.of(0), "endCursor": cursors.of(len(cursors.rows) - 1),
+             "__typename": "PageInfo"}
+    return "{" + ",".join(json.dumps(member) + ":" + json.dumps(known[name])
+                          for member, name in plan.members[key]) + "}"

@@ -1,8 +1,9 @@
 """The GraphQL schema of one application at one schema version, built from its runtime models.
 
-Types per model `Task`: `Task`, `TaskResultSet`, `TaskFilterInput`, `TaskSortInput`,
-`TaskSortField`, `TaskRelationSortInput`, `TaskSortFieldsInput`, and the input types of
-`mutations`; queries `allTask`, `oneTask`; the mutations of `mutations` and `identity`.
+Types per model `Task`: `Task`, `TaskResultSet`, `TaskEdge`, `TaskFilterInput`,
+`TaskSortInput`, `TaskSortField`, `TaskRelationSortInput`, `TaskSortFieldsInput`, and the input
+types of `mutations`; queries `allTask` (a page by offset or by cursor), `oneTask`; the
+mutations of `mutations` and `identity`.
 Every record type implements `Node` (its global id, `nodeId`), which the queries `node` and
 `nodes` answer with. Every root field carries its `FieldRole`. The schema validates documents
 and coerces arguments; reading and writing data are the planner's and the mutations' jobs.
@@ -23,6 +24,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     specified_scalar_types,
 )
 
@@ -42,12 +44,15 @@ from .mutations import (
 )
 from .roles import MUTATION_ACTIONS, QUERY_ACTIONS, FieldRole, with_role
 from .scalars import (
+    CURSOR_ARGUMENTS,
+    FORWARD_CURSOR_ARGUMENTS,
     NAMED_TYPES,
     PAGE_ARGUMENTS,
     DateTime,
     DateTimeFilter,
     IntFilter,
     Node,
+    PageInfo,
     SortOrder,
     list_of,
 )
@@ -58,7 +63,7 @@ assert set(SYSTEM_FIELDS) == set(SYSTEM_COLUMNS)
 
 # The types a model `Task` gives the schema: Task<suffix>.
 MODEL_TYPE_SUFFIXES = ("", "ResultSet", "FilterInput", "SortInput", "SortField",
-                       "RelationSortInput", "SortFieldsInput", "Input", "Field")
+                       "RelationSortInput", "SortFieldsInput", "Input", "Field", "Edge")
 # The root fields it gives: <action>Task.
 ROOT_FIELD_PREFIXES = QUERY_ACTIONS + MUTATION_ACTIONS
 # Names kept for types to come, besides those every schema has (`fixed_type_names`).
@@ -73,6 +78,8 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
     # A model named Node, or a field named nodeId, from before these names were reserved keeps
     # its API as it was: such an application (or model) goes without global ids.
     global_ids = Node.name not in types
+    # Likewise a model named PageInfo, or a Task beside a TaskEdge: without cursor connections.
+    connections = PageInfo.name not in types
 
     for spec in specs:
         types[spec.name]["filter"] = _filter_input(spec, types)
@@ -89,13 +96,8 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
         types[spec.name]["field"] = unique_by_enum(spec)
         types[spec.name]["sort"] = _sort_input(spec, types)
         types[spec.name]["object"] = _object_type(spec, types, global_ids)
-        types[spec.name]["result_set"] = GraphQLObjectType(
-            f"{spec.name}ResultSet",
-            lambda spec=spec: {
-                "results": GraphQLField(list_of(types[spec.name]["object"])),
-                "totalCount": GraphQLField(GraphQLNonNull(GraphQLInt)),
-            },
-        )
+        types[spec.name]["connection"] = connections and f"{spec.name}Edge" not in types
+        types[spec.name]["result_set"] = _result_set(spec, types)
 
     query, mutation = {}, {}
     for spec in sorted(specs, key=lambda s: s.name):
@@ -105,9 +107,11 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
             f"all{spec.name}": with_role(GraphQLField(
                 GraphQLNonNull(mine["result_set"]),
                 args={"where": GraphQLArgument(mine["filter"]), **_sort_args(mine),
-                      **PAGE_ARGUMENTS},
+                      **PAGE_ARGUMENTS,
+                      **(CURSOR_ARGUMENTS if mine["connection"] else {})},
                 description=f"{spec.name} records matching `where`, a page of them in "
-                            "`results`."), FieldRole("all", spec.name)),
+                            "`results` (and in `edges`, with their cursors)."),
+                FieldRole("all", spec.name)),
             f"one{spec.name}": with_role(GraphQLField(
                 mine["object"], args={"where": GraphQLArgument(mine["filter"])},
                 description=f"The first {spec.name} matching `where` (by id), or null."),
@@ -127,7 +131,7 @@ def fixed_type_names() -> set[str]:
     types to come: no model may take one (registered with the registry's name rules)."""
     empty = build_schema(RuntimeModels(0, 0, None, {}, {}))
     shared = {t.name for t in (RelationRefInput, ManyRelationInput, DeleteManyInput, SortOrder,
-                               Node)}
+                               Node, PageInfo)}
     return ({name for name in empty.type_map if not name.startswith("__")} | shared
             | set(NAMED_TYPES) | set(specified_scalar_types) | RESERVED_TYPE_NAMES)
 
@@ -186,6 +190,29 @@ def _sort_input(spec: ModelSpec, types: dict) -> GraphQLInputObjectType:
     return GraphQLInputObjectType(f"{spec.name}SortInput", fields)
 
 
+def _result_set(spec: ModelSpec, types: dict) -> GraphQLObjectType:
+    """TaskResultSet: Betty's page (`results`, `totalCount`) and, unless names taken before
+    forbid it, Relay's (`edges`, `pageInfo`) of the same records."""
+    connection = types[spec.name]["connection"]
+
+    def fields():
+        found = {"results": GraphQLField(list_of(types[spec.name]["object"])),
+                 "totalCount": GraphQLField(GraphQLNonNull(GraphQLInt))}
+        if connection:
+            found["edges"] = GraphQLField(list_of(types[spec.name]["edge"]))
+            found["pageInfo"] = GraphQLField(GraphQLNonNull(PageInfo))
+        return found
+
+    if connection:
+        types[spec.name]["edge"] = GraphQLObjectType(f"{spec.name}Edge", lambda: {
+            "cursor": GraphQLField(GraphQLNonNull(GraphQLString),
+                                   description="Where this record stands in the list: pass it "
+                                               "as after (or before) to page on from it."),
+            "node": GraphQLField(GraphQLNonNull(types[spec.name]["object"])),
+        })
+    return GraphQLObjectType(f"{spec.name}ResultSet", fields)
+
+
 def _has_global_id(spec: ModelSpec) -> bool:
     """Whether records of `spec` have `nodeId` (all but those of a model with a field of that
     name from before it was reserved)."""
@@ -228,7 +255,8 @@ def _object_type(spec: ModelSpec, types: dict, global_ids: bool) -> GraphQLObjec
                 found[name] = GraphQLField(
                     list_of(target["object"]),
                     args={"where": GraphQLArgument(target["filter"]), **_sort_args(target),
-                          **PAGE_ARGUMENTS},
+                          **PAGE_ARGUMENTS,
+                          **(FORWARD_CURSOR_ARGUMENTS if target["connection"] else {})},
                 )
             else:
                 found[name] = GraphQLField(target["object"])

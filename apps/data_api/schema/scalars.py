@@ -95,6 +95,25 @@ Node = GraphQLInterfaceType(
                 "`node(id:)` or `nodes(ids:)`.",
 )
 
+PageInfo = GraphQLObjectType(
+    "PageInfo",
+    {
+        "hasNextPage": GraphQLField(
+            GraphQLNonNull(GraphQLBoolean),
+            description="Whether records follow this page: ask for them with `first` and "
+                        "`after: endCursor`."),
+        "hasPreviousPage": GraphQLField(
+            GraphQLNonNull(GraphQLBoolean),
+            description="Whether records come before this page: ask for them with `last` and "
+                        "`before: startCursor`."),
+        "startCursor": GraphQLField(GraphQLString,
+                                    description="The first edge's cursor; null on an empty page."),
+        "endCursor": GraphQLField(GraphQLString,
+                                  description="The last edge's cursor; null on an empty page."),
+    },
+    description="Where a page of a list stands (Relay's cursor connections).",
+)
+
 COMMON_OPERATORS = ("eq", "neq", "in", "nin")
 PRESENCE_OPERATORS = ("exists", "does_not_exist")
 ORDER_OPERATORS = ("gt", "gteq", "lt", "lteq", "gte", "lte")
@@ -138,4 +157,21 @@ NAMED_TYPES: dict[str, Any] = {t.name: t for t in (
 PAGE_ARGUMENTS = {
     "skip": GraphQLArgument(GraphQLInt), "take": GraphQLArgument(GraphQLInt),
     "offset": GraphQLArgument(GraphQLInt), "limit": GraphQLArgument(GraphQLInt),
+}
+# Relay's: a nested list pages forward only (its records have no edges to carry cursors; those
+# of allX with the same sort serve)
+FORWARD_CURSOR_ARGUMENTS = {
+    "first": GraphQLArgument(GraphQLInt, description="How many records, from the start or "
+                                                     "after `after` (instead of limit)."),
+    "after": GraphQLArgument(GraphQLString, description="A cursor (an edge's, or "
+                                                        "pageInfo.endCursor): the records "
+                                                        "after it."),
+}
+CURSOR_ARGUMENTS = {
+    **FORWARD_CURSOR_ARGUMENTS,
+    "last": GraphQLArgument(GraphQLInt, description="How many records, from the end or before "
+                                                    "`before`."),
+    "before": GraphQLArgument(GraphQLString, description="A cursor (an edge's, or "
+                                                         "pageInfo.startCursor): the records "
+                                                         "before it."),
 }

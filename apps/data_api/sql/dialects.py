@@ -54,6 +54,15 @@ class Dialect(abc.ABC):
     def as_text(self, value: Sql) -> Sql:
         return value
 
+    # Whether numbers in the JSON `values_array` writes are read back as Decimal (exact, as
+    # PostgreSQL's numeric) or as float (SQLite keeps decimals as REAL).
+    exact_numbers: bool
+
+    @abc.abstractmethod
+    def values_array(self, values: list[Sql]) -> Sql:
+        """These values as the text of a JSON array, each as the database writes it in JSON,
+        so that binding it back as a parameter compares equal to the value."""
+
     @abc.abstractmethod
     def empty_list(self) -> Sql:
         """An empty JSON array, to place inside a JSON object."""
@@ -116,6 +125,11 @@ class Postgres(Dialect):
 
     def as_text(self, value):
         return "(" + value + ")::text"
+
+    exact_numbers = True
+
+    def values_array(self, values):
+        return "json_build_array(" + Sql.join(", ", values) + ")::text"
 
     def id_list(self, ids):
         return Sql("SELECT unnest(CAST(%s AS bigint[]))", [list(ids)])
@@ -224,6 +238,11 @@ class Sqlite(Dialect):
         # SQLite 3.40 has no ORDER BY inside aggregates: the subquery's order is kept.
         return ("(SELECT coalesce(json_group_array(json(s.j)), json('[]')) FROM (SELECT "
                 + row_json + " AS j " + frm + " ORDER BY " + order + page + ") AS s)")
+
+    exact_numbers = False
+
+    def values_array(self, values):
+        return "json_array(" + Sql.join(", ", values) + ")"
 
     def boolean(self, column):
         return Sql(f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN json('true') "

@@ -31,8 +31,8 @@ test: lint
 	  $(PY) scripts/test_services.py --databases postgres,sqlite --browser --node -- \
 	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-# Every benchmark on a throwaway PostgreSQL, then the data API ones (reads, mutations, identity)
-# on SQLite (needs wrk: it is installed with apt-get when missing). `make bench
+# Every benchmark on a throwaway PostgreSQL, then the data API ones (reads, mutations, identity,
+# cursor paging) on SQLite (needs wrk: it is installed with apt-get when missing). `make bench
 # BENCH_ARGS=--quick` for a smoke run.
 bench: $(VENV)/.installed
 	MORTAR_SECRET_KEY=bench-only-secret-key \
@@ -40,7 +40,7 @@ bench: $(VENV)/.installed
 	MORTAR_SECRET_KEY=bench-only-secret-key \
 	  $(PY) scripts/test_services.py --databases sqlite -- \
 	  $(PY) -m bench --only data_api $(BENCH_ARGS)
-	for part in mutations identity; do MORTAR_SECRET_KEY=bench-only-secret-key \
+	for part in mutations identity cursors; do MORTAR_SECRET_KEY=bench-only-secret-key \
 	  $(PY) scripts/test_services.py --databases sqlite -- \
 	  $(PY) -m bench --only $$part $(BENCH_ARGS) || exit 1; done
 

@@ -104,17 +104,27 @@ class CursorCodec:
 def after(keys: list[SortKey], values: list[Any], inclusive: bool = False) -> Sql:
     """The condition on the records that come after the position `values` in the order of
     `keys` (and, `inclusive`, the records at it): the lexicographic order over the keys, with
-    nulls where SQL sorts them. Values are bound parameters; a null writes its own test."""
+    nulls where SQL sorts them. Values are bound parameters; a null writes its own test.
+
+    Written so that an index on the keys bounds the scan where it can: a key that cannot be
+    null first also gets a plain bound (`created_at >= x AND (...)`), and the position itself,
+    when included, by the last key's comparison (`id >= y`)."""
+    last = len(keys) - 1
     alternatives = []
     for index, key in enumerate(keys):
-        later = _later(key, values[index])
+        or_equal = inclusive and index == last and not key.nullable
+        later = _later(key, values[index], or_equal)
         if later is not None:
             alternatives.append(Sql.join(" AND ", [*_equal(keys, values, index), later]))
-    if inclusive:
+    if inclusive and keys[last].nullable:
         alternatives.append(Sql.join(" AND ", _equal(keys, values, len(keys))))
     if not alternatives:
         return Sql("1 = 0")
-    return "(" + Sql.join(" OR ", ["(" + a + ")" for a in alternatives]) + ")"
+    condition = "(" + Sql.join(" OR ", ["(" + a + ")" for a in alternatives]) + ")"
+    first = keys[0]
+    if len(alternatives) > 1 and not first.nullable:
+        condition = _later(first, values[0], or_equal=True) + " AND " + condition
+    return condition
 
 
 def _equal(keys: list[SortKey], values: list[Any], count: int) -> list[Sql]:
@@ -122,14 +132,15 @@ def _equal(keys: list[SortKey], values: list[Any], count: int) -> list[Sql]:
             for key, value in zip(keys[:count], values[:count], strict=True)]
 
 
-def _later(key: SortKey, value: Any) -> Sql | None:
-    """The condition that `key` comes strictly after `value`; None when nothing can."""
+def _later(key: SortKey, value: Any, or_equal: bool = False) -> Sql | None:
+    """The condition that `key` comes strictly after `value` (`or_equal`: or equals it, for
+    a key that is never null); None when nothing can."""
     if key.ascending:  # nulls last: nothing comes after a null
         if value is None:
             return None
         if not key.nullable:
-            return key.value + Sql(" > %s", [value])
+            return key.value + Sql(" >= %s" if or_equal else " > %s", [value])
         return "(" + key.value + Sql(" > %s OR ", [value]) + key.value + " IS NULL)"
     if value is None:  # descending, nulls first: every value comes after a null
         return key.value + " IS NOT NULL"
-    return key.value + Sql(" < %s", [value])
+    return key.value + Sql(" <= %s" if or_equal else " < %s", [value])

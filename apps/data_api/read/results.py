@@ -11,6 +11,7 @@ from graphql import GraphQLField
 from graphql.language import FieldNode
 
 from ..context import Context
+from ..sql.text import Sql
 from .planner import Planner, TopLevelPlan
 
 NODE_ACTIONS = ("node", "nodes")
@@ -58,14 +59,15 @@ def _same_in_every_row(plan: TopLevelPlan, row: tuple) -> tuple[int | None, bool
 
 
 def _run_alone(cursor, plan: TopLevelPlan) -> tuple[int | None, bool | None]:
-    """The count and "other" of a page without rows, each by its own statement."""
-    found = []
-    for sql in (plan.count_sql, plan.other_sql):
-        if sql is not None:
-            cursor.execute(sql.text, sql.params)
-        found.append(cursor.fetchone()[0] if sql is not None else None)
-    count, other = found
-    return count, None if other is None else bool(other)
+    """The count and "other" of a page without rows, in one statement of their own."""
+    asked = [sql for sql in (plan.count_sql, plan.other_sql) if sql is not None]
+    if not asked:
+        return None, None
+    sql = "SELECT " + Sql.join(", ", ["(" + part + ")" for part in asked])
+    cursor.execute(sql.text, sql.params)
+    found = list(cursor.fetchone())
+    count = found.pop(0) if plan.count_sql is not None else None
+    return count, None if plan.other_sql is None else bool(found[0])
 
 
 def field_value(context: Context, action: str, model: str | None, field_def: GraphQLField,

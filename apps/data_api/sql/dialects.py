@@ -242,7 +242,11 @@ class Sqlite(Dialect):
     exact_numbers = False
 
     def values_array(self, values):
-        return "json_array(" + Sql.join(", ", values) + ")"
+        # json_array writes a REAL with 15 digits, which may read back as another double;
+        # 17 always read back as the same one
+        exact = ["CASE typeof(" + v + ") WHEN 'real' THEN json(printf('%%!.17g', " + v
+                 + ")) ELSE " + v + " END" for v in values]
+        return "json_array(" + Sql.join(", ", exact) + ")"
 
     def boolean(self, column):
         return Sql(f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN json('true') "

@@ -10,12 +10,15 @@ SELECT json_object('email', t1."WebUser.email", 'roles', json((
         WHERE t5.a_id = t1.id AND 1 = 1 AND 1 = 1
         ORDER BY t4."Role.name" ASC NULLS LAST, t4.id ASC
         LIMIT %s OFFSET %s) AS s))), 1
-FROM "WebUser" t1
-WHERE (EXISTS (
-    SELECT 1
-    FROM "Role" t6
-    JOIN "WebUser.roles links" t7 ON t7.b_id = t6.id
-    WHERE t7.a_id = t1.id AND (t6."Role.name" = %s) AND 1 = 1)) AND 1 = 1
+FROM (
+  SELECT *
+  FROM "WebUser" t1
+  WHERE (EXISTS (
+      SELECT 1
+      FROM "Role" t6
+      JOIN "WebUser.roles links" t7 ON t7.b_id = t6.id
+      WHERE t7.a_id = t1.id AND (t6."Role.name" = %s) AND 1 = 1)) AND 1 = 1
+  ORDER BY t1.id ASC
+  LIMIT %s OFFSET %s) t1
 ORDER BY t1.id ASC
-LIMIT %s OFFSET %s
 -- params: [50, 0, "editor", 50, 0]

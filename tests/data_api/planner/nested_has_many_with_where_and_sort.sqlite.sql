@@ -9,8 +9,11 @@ SELECT json_object('name', t1."Project.name", 'tasks', json((
         WHERE t2."Task.project" = t1.id AND 1 = 1 AND (t2."Task.done" = %s)
         ORDER BY t2."Task.name" DESC NULLS FIRST, t2.id ASC
         LIMIT %s OFFSET %s) AS s))), 1
-FROM "Project" t1
-WHERE 1 = 1 AND 1 = 1
+FROM (
+  SELECT *
+  FROM "Project" t1
+  WHERE 1 = 1 AND 1 = 1
+  ORDER BY t1.id ASC
+  LIMIT %s OFFSET %s) t1
 ORDER BY t1.id ASC
-LIMIT %s OFFSET %s
 -- params: [true, 2, 0, 2, 0]

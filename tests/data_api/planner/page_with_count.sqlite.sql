@@ -8,8 +8,11 @@ SELECT json_object('id', t1.id, 'name', t1."Task.name", 'endDate', t1."Task.endD
   SELECT count(*)
   FROM "Task" t0
   WHERE (t0."Task.done" = %s) AND 1 = 1), 1
-FROM "Task" t1
-WHERE (t1."Task.done" = %s) AND 1 = 1
+FROM (
+  SELECT *
+  FROM "Task" t1
+  WHERE (t1."Task.done" = %s) AND 1 = 1
+  ORDER BY t1."Task.endDate" DESC NULLS FIRST, t1.id ASC
+  LIMIT %s OFFSET %s) t1
 ORDER BY t1."Task.endDate" DESC NULLS FIRST, t1.id ASC
-LIMIT %s OFFSET %s
 -- params: [false, false, 2, 0]

@@ -13,8 +13,11 @@ SELECT json_object('email', t1."WebUser.email", 'company', NULL, 'roles', json((
   SELECT count(*)
   FROM "WebUser" t0
   WHERE 1 = 1 AND (t0."id" = %s)), 1
-FROM "WebUser" t1
-WHERE 1 = 1 AND (t1."id" = %s)
+FROM (
+  SELECT *
+  FROM "WebUser" t1
+  WHERE 1 = 1 AND (t1."id" = %s)
+  ORDER BY t1.id ASC
+  LIMIT %s OFFSET %s) t1
 ORDER BY t1.id ASC
-LIMIT %s OFFSET %s
 -- params: [50, 0, 1, 1, 50, 0]

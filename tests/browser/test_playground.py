@@ -25,3 +25,15 @@ def test_with_the_playground_off_a_browser_reads_how_to_switch_it_on(page, demo)
         "href", f"/admin/models_registry/application/{demo.pk}/change/")
     expect(page.locator("pre")).to_contain_text(
         '"query": "{ allArtist(limit: 1) { totalCount results { id name } } }"')
+
+
+def test_graphiql_pages_with_cursors_and_shows_global_ids(page, demo):  # noqa: F811
+    """Relay's parts answer in the playground as in any client: edges with their cursors,
+    pageInfo and each record's nodeId."""
+    Application.objects.filter(pk=demo.pk).update(playground_enabled=True)
+    page.goto("/api/demo/graphql")
+    result = run_in_graphiql(page, "{ allTask(first: 1) { edges { cursor node { nodeId name } } "
+                                   "pageInfo { hasNextPage hasPreviousPage } } }")
+    expect(result).to_contain_text('"nodeId": "Z2lkOi8vZGVtby9UYXNrLzE="')
+    expect(result).to_contain_text('"hasNextPage": true')
+    expect(result).to_contain_text('"cursor": "WyJUYXNrIixb')

@@ -19,8 +19,9 @@ NODE_ACTIONS = ("node", "nodes")
 
 def field_json(context: Context, action: str, model: str | None, field_def: GraphQLField,
                nodes: list[FieldNode], forbidden: list | None = None) -> str:
-    """The JSON text of one top-level allX/oneX field: one statement (a second only to count
-    when a page past the end, or of size 0, came back empty). Its last column says whether the
+    """The JSON text of one top-level allX/oneX field: one statement (a second only when a page
+    past the end, after a cursor, or of size 0 came back empty, for the count and pageInfo its
+    rows would have carried). Its last column says whether the
     application row is unchanged, checked before the rows are used. Relation fields left empty
     because the caller may not read their model are added to `forbidden` (path, refusal).
     `node`/`nodes`: see `node_records`."""

@@ -10,85 +10,29 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.test import Client
 
 from apps.identity import server_keys
+from tests.readme_examples import Example, section_examples, send_the_mutations_example
 
-README = Path(settings.BASE_DIR) / "README.md"
+RELAY = "### Relay: global ids, cursor pages, optimistic locking"
 URL = "http://127.0.0.1:8000/api/demo/graphql"
 SHORTENED = "…"  # ends a cursor the README shortens
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00")
 QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')  # a JSON string in the text of an answer
-# The README's *Mutations* example, which a reader sends before reaching *Relay*.
-CREATE_MANY = ('mutation($input: [TaskInput!]!) { createManyTask(input: $input) '
-               '{ id task done project { name } } }')
-MOW_AND_WASH = [{"task": "Mow lawn", "project": {"id": 1}}, {"task": "Wash dishes", "done": True}]
-
-
-@dataclass
-class Example:
-    """One `$ curl …` of the subsection and the answer shown under it."""
-
-    command: str
-    output: str
-    body: dict = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, command: str, output: list[str]) -> Example:
-        example = cls(command, "\n".join(output))
-        words = shlex.split(command)
-        assert words[:3] == ["curl", "-s", URL], command
-        at = 3
-        while at < len(words):
-            option, value = words[at], words[at + 1]
-            if option == "-H":
-                name, _, text = value.partition(": ")
-                example.headers[name] = text
-            else:
-                assert option == "-d", command
-                example.body = json.loads(value)
-            at += 2
-        assert example.headers.pop("Content-Type") == "application/json", command
-        return example
 
 
 def relay_examples() -> list[Example]:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Relay: global ids, cursor pages, optimistic locking"):]
-    section = section[:section.index("\n### ")]
-    examples = []
-    pieces = section.split("```")
-    for index in range(1, len(pieces), 2):  # the insides of the code blocks
-        command, output = None, []
-        for line in pieces[index].splitlines()[1:]:
-            if line.startswith("$ "):
-                if command:
-                    examples.append(Example.parse(command, output))
-                command, output = line[2:], []
-            elif command and command.endswith("\\"):
-                command = command[:-1] + line
-            elif command and not output and unfinished(command):
-                command += "\n" + line  # inside the quotes of -d '…'
-            elif command:
-                output.append(line)
-        if command:
-            examples.append(Example.parse(command, output))
+    """The subsection's examples: each `curl -s` POSTs JSON to the demo's GraphQL endpoint."""
+    examples = list(section_examples(RELAY))
+    for example in examples:
+        curl = example.curl
+        assert (curl.silent, curl.url, curl.method, curl.with_headers) == \
+            (True, URL, "POST", False), curl.command
+        assert curl.headers.get("Content-Type") == "application/json", curl.command
     return examples
-
-
-def unfinished(command: str) -> bool:
-    try:
-        shlex.split(command)
-    except ValueError:  # No closing quotation
-        return True
-    return False
 
 
 def varies(value: Any) -> bool:
@@ -109,37 +53,38 @@ class Replay:
         self.end_cursor: str | None = None  # of the last answer that had one
 
     def send(self, example: Example) -> None:
-        body = dict(example.body)
+        command, shown = example.curl.command, "\n".join(example.output)
+        body = json.loads(example.curl.data)
         if "variables" in body:
-            body["variables"] = {name: self.variable(value, example)
+            body["variables"] = {name: self.variable(value, command)
                                  for name, value in body["variables"].items()}
         headers = {name: value.replace("$KEY", self.key)
-                   for name, value in example.headers.items()}
-        response = self.client.post("/api/demo/graphql", json.dumps(body),
+                   for name, value in example.curl.headers.items() if name != "Content-Type"}
+        response = self.client.post(example.curl.path, json.dumps(body),
                                     content_type="application/json", headers=headers)
-        assert response.status_code == 200, (example.command, response.content)
+        assert response.status_code == 200, (command, response.content)
         text = response.content.decode()
         answer = json.loads(text)
         found: list[str] = []  # this run's values in the places the README's vary
-        self.match(json.loads(example.output), answer, found, example.command)
+        self.match(json.loads(shown), answer, found, command)
         if self.exact:
             values = iter(found)
             shown = QUOTED.sub(lambda quoted: json.dumps(next(values))
-                               if varies(json.loads(quoted[0])) else quoted[0], example.output)
+                               if varies(json.loads(quoted[0])) else quoted[0], shown)
             assert next(values, None) is None
-            assert text == shown, example.command
+            assert text == shown, command
         page_info = ((answer.get("data") or {}).get("allTask") or {}).get("pageInfo") or {}
         self.end_cursor = page_info.get("endCursor", self.end_cursor)
 
-    def variable(self, shown: Any, example: Example) -> Any:
+    def variable(self, shown: Any, command: str) -> Any:
         """What the reader sends where the README shows a varying value: the endCursor just
         received for a shortened cursor, this run's timestamp for the README's."""
         if not varies(shown):
             return shown
         if shown.endswith(SHORTENED):
-            assert self.end_cursor and self.end_cursor.startswith(shown[:-1]), example.command
+            assert self.end_cursor and self.end_cursor.startswith(shown[:-1]), command
             return self.end_cursor
-        assert shown in self.timestamps, (example.command, "a timestamp not read before")
+        assert shown in self.timestamps, (command, "a timestamp not read before")
         return self.timestamps[shown]
 
     def match(self, shown: Any, actual: Any, found: list[str], where: str) -> None:
@@ -168,14 +113,10 @@ class Replay:
 
 def test_the_readme_relay_examples_answer_what_it_shows(demo, on_postgres):
     examples = relay_examples()
-    assert len(examples) == 7, [e.command for e in examples]
+    assert len(examples) == 7, [e.curl.command for e in examples]
     _, key = server_keys.create(demo, "readme")
     replay = Replay(key, exact=not on_postgres)
-    created = replay.client.post(
-        "/api/demo/graphql",
-        json.dumps({"query": CREATE_MANY, "variables": {"input": MOW_AND_WASH}}),
-        content_type="application/json", headers={"Authorization": f"Bearer {key}"})
-    assert created.json()["data"]["createManyTask"][1]["id"] == 22
+    send_the_mutations_example(replay.client, key)
     for example in examples:
         replay.send(example)
     assert len(replay.timestamps) == 2  # the one read and the one the first update wrote

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,79 +16,17 @@ from apps.identity import server_keys
 from models_registry import changes
 from models_registry.models import Property
 from models_registry.runtime import runtime_models
+from tests.readme_examples import README, Example, section_examples, send_the_mutations_example
 
-README = Path(settings.BASE_DIR) / "README.md"
 DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 RENAMED = "After renaming `Task.endDate` to `dueDate`:"
-# The README's *Mutations* example, which a reader sends before reaching the REST section.
-CREATE_MANY = ('mutation($input: [TaskInput!]!) { createManyTask(input: $input) '
-               '{ id task done project { name } } }')
-MOW_AND_WASH = [{"task": "Mow lawn", "project": {"id": 1}}, {"task": "Wash dishes", "done": True}]
-
-
-@dataclass
-class Example:
-    """One `$ curl …` of the README's REST section and the output shown under it."""
-
-    command: str
-    output: list[str]
-    before: str  # the paragraph before its code block
-    method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)
-    data: str | None = None
-    path: str = ""
-    with_headers: bool = False  # curl -i: the output starts with the status and headers
-
-    @classmethod
-    def parse(cls, command: str, output: list[str], before: str) -> Example:
-        example = cls(command, output, before)
-        words = shlex.split(command)
-        assert words[0] == "curl", command
-        at = 1
-        while at < len(words):
-            word = words[at]
-            if word in ("-X", "-H", "-d"):
-                value = words[at + 1]
-                at += 1
-                if word == "-X":
-                    example.method = value
-                elif word == "-H":
-                    name, _, text = value.partition(": ")
-                    example.headers[name] = text
-                else:
-                    example.data = value
-                    if example.method == "GET":
-                        example.method = "POST"  # as curl does with -d
-            elif word.startswith("-"):
-                assert set(word[1:]) <= {"s", "i"}, command
-                example.with_headers |= "i" in word
-            else:
-                assert word.startswith("localhost:8000/"), command
-                example.path = word.removeprefix("localhost:8000")
-            at += 1
-        return example
 
 
 def rest_section_examples() -> list[Example]:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### REST endpoints"):]
-    section = section[:section.index("\n## ")]
-    examples = []
-    pieces = section.split("```")
-    for index in range(1, len(pieces), 2):  # the insides of the code blocks
-        before = pieces[index - 1].strip().split("\n\n")[-1]
-        command, output = None, []
-        for line in pieces[index].splitlines()[1:]:
-            if line.startswith("$ "):
-                if command:
-                    examples.append(Example.parse(command, output, before))
-                command, output = line[2:], []
-            elif command and command.endswith("\\"):
-                command = command[:-1] + line
-            elif command:
-                output.append(line)
-        if command:
-            examples.append(Example.parse(command, output, before))
+    """The section's examples, each a curl of a URL under localhost:8000."""
+    examples = list(section_examples("### REST endpoints"))
+    for example in examples:
+        assert example.curl.url.startswith("localhost:8000/"), example.curl.command
     return examples
 
 
@@ -106,45 +42,42 @@ class Replay:
         self.etags: dict[str, str] = {}  # the README's → this database's
 
     def send(self, example: Example):
+        curl = example.curl
         headers = {name: self.etags.get(value, value.replace("$KEY", self.key))
-                   for name, value in example.headers.items()}
+                   for name, value in curl.headers.items()}
         content_type = headers.pop("Content-Type", "application/octet-stream")
-        response = self.client.generic(example.method, example.path, example.data or "",
+        response = self.client.generic(curl.method, curl.path, curl.data or "",
                                        content_type=content_type, headers=headers)
         self.check(response, example)
 
     def check(self, response, example: Example) -> None:
         """The status line and the headers the README kept (with -i), and the body."""
-        shown = example.output
-        if example.with_headers:
+        shown, command = example.output, example.curl.command
+        if example.curl.with_headers:
             status = re.fullmatch(r"HTTP/1\.1 (\d{3}) (.+)", shown[0])
             assert (response.status_code, response.reason_phrase) == \
-                (int(status[1]), status[2]), example.command
+                (int(status[1]), status[2]), command
             blank = shown.index("") if "" in shown else len(shown)
             for line in shown[1:blank]:
                 name, _, value = line.partition(": ")
                 if name == "ETag" and not self.exact:
                     assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers[name])
                     value = self.etags.setdefault(value, response.headers[name])
-                assert response.headers.get(name) == value, (example.command, name)
+                assert response.headers.get(name) == value, (command, name)
             shown = shown[blank + 1:]
         body = response.content.decode()
         if self.exact or not shown:
-            assert body == "\n".join(shown), example.command
+            assert body == "\n".join(shown), command
         else:
-            assert json.loads(body) == json.loads("\n".join(shown)), example.command
+            assert json.loads(body) == json.loads("\n".join(shown)), command
 
 
 def test_the_readme_rest_examples_answer_what_it_shows(demo, on_postgres):
     examples = rest_section_examples()
-    assert len(examples) >= 8, [e.command for e in examples]
+    assert len(examples) >= 8, [e.curl.command for e in examples]
     _, key = server_keys.create(demo, "readme")
     replay = Replay(key, exact=not on_postgres)
-    created = replay.client.post(
-        "/api/demo/graphql",
-        json.dumps({"query": CREATE_MANY, "variables": {"input": MOW_AND_WASH}}),
-        content_type="application/json", headers={"Authorization": f"Bearer {key}"})
-    assert created.json()["data"]["createManyTask"][1]["id"] == 22
+    send_the_mutations_example(replay.client, key)
     for example in examples:
         if example.before.endswith(RENAMED):
             end_date = Property.objects.get(data_model__application=demo,

@@ -4,8 +4,9 @@ Usage: python -m bench [--quick] [--only NAME] [--seconds S]   (make bench start
 and Redis first). The registry benchmarks run on a throwaway test database; the others
 (bench/data_api.py: reads, mutations.py: writes, identity.py: login and tokens, ratelimit.py:
 the bucket check, rest.py: a saved REST endpoint beside /graphql, cursors.py: page 1 against
-page 900 by cursor and by offset) build a database of their own and run in processes of their
-own, since their Django settings point at that database.
+page 900 by cursor and by offset, watch.py: SSE delivery latency of 200 watchers) build a
+database of their own and run in processes of their own, since their Django settings point at
+that database.
 """
 
 import argparse
@@ -43,13 +44,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--only", choices=["registry", "data_api", "mutations", "identity",
-                                           "ratelimit", "rest", "cursors"],
+                                           "ratelimit", "rest", "cursors", "watch"],
                         help="run just this one")
     parser.add_argument("--seconds", type=int, help="data API and REST: seconds per round")
     args = parser.parse_args()
     if args.only in (None, "registry"):
         run_registry(args.quick)
-    for name in ("data_api", "mutations", "identity", "ratelimit", "rest", "cursors"):
+    for name in ("data_api", "mutations", "identity", "ratelimit", "rest", "cursors", "watch"):
         if args.only not in (None, name):
             continue
         command = [sys.executable, "-m", f"bench.{name}"] + ["--quick"] * args.quick

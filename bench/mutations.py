@@ -4,7 +4,8 @@ updateManyTask over 10,000 rows, over HTTP against gunicorn, beside their floor.
 The floor writes the same rows in one transaction without Mortar: psycopg `executemany` for
 the tasks (their ids returned) and `COPY` for the task-tag links on PostgreSQL; sqlite3
 `executemany` on SQLite; and one hand-written UPDATE for the update. Statements per request
-are counted in-process through the WSGI handler, for 10 and for 1,000 items.
+are counted in-process through the WSGI handler, for 10 and for 1,000 items; of them, those of
+the change events (the outbox: the counter's upsert and one INSERT of all the events).
 
 Usage: python -m bench.mutations [--quick]   (DATABASE_URL: postgres:// or sqlite:)
 """
@@ -64,6 +65,9 @@ def count_statements(ids: dict) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from bench.statements import post as handler_post
+    from models_registry.models import ChangeEvent, EventSequence
+
+    outbox = (ChangeEvent._meta.db_table, EventSequence._meta.db_table)
 
     handler = WSGIHandler()
 
@@ -80,7 +84,9 @@ def count_statements(ids: dict) -> dict:
     update = statements(UPDATE_MANY, update_variables(True))
     return {"create_10": len(few), "create_1000": len(many),
             "create_1000_inserts": sum(q.startswith("INSERT") for q in many),
-            "update": len(update), "update_updates": sum(q.startswith("UPDATE") for q in update)}
+            "create_1000_events": sum(any(t in q for t in outbox) for q in many),
+            "update": len(update), "update_updates": sum(q.startswith("UPDATE") for q in update),
+            "update_events": sum(any(t in q for t in outbox) for q in update)}
 
 
 class Floor:
@@ -183,9 +189,10 @@ def build_and_measure(url: str, repeats: int) -> dict:
     ids = {"tag_ids": tag_ids, "project_ids": project_ids}
     counted = count_statements(ids)
     print(f"  statements per request: createMany of 10: {counted['create_10']}, of 1,000: "
-          f"{counted['create_1000']} ({counted['create_1000_inserts']} INSERTs); updateMany "
-          f"over 10,000 rows: {counted['update']} ({counted['update_updates']} UPDATE)",
-          flush=True)
+          f"{counted['create_1000']} ({counted['create_1000_inserts']} INSERTs, "
+          f"{counted['create_1000_events']} of them the change events'); updateMany over "
+          f"10,000 rows: {counted['update']} ({counted['update_updates']} UPDATE, "
+          f"{counted['update_events']} the change events')", flush=True)
     vendor, server_version = connection.vendor, report.database_version()
     settings = dict(connection.settings_dict)
     connection.close()
@@ -203,6 +210,12 @@ def build_and_measure(url: str, repeats: int) -> dict:
               f"{figures['floor_rows_per_second']:,.0f} rows/s", flush=True)
     return {"vendor": vendor, "database": server_version, "repeats": repeats,
             "statements": counted, **measured, **report.environment()}
+
+
+def events_text(count: int | None) -> str:
+    """How many of a request's statements are the change events' (runs before the outbox
+    counted none)."""
+    return "" if count is None else f"; {count} of them the change events'"
 
 
 def render(every: dict) -> str:
@@ -227,10 +240,12 @@ def render(every: dict) -> str:
         counted = results["statements"]
         for key, what, statements in (
                 ("create", f"createManyTask, {ITEMS:,} tasks",
-                 f"{counted['create_1000']} ({counted['create_1000_inserts']} INSERTs); "
+                 f"{counted['create_1000']} ({counted['create_1000_inserts']} INSERTs"
+                 f"{events_text(counted.get('create_1000_events'))}); "
                  f"{counted['create_10']} for 10 tasks"),
                 ("update", "updateManyTask, 10,000 rows",
-                 f"{counted['update']} ({counted['update_updates']} UPDATE)")):
+                 f"{counted['update']} ({counted['update_updates']} UPDATE"
+                 f"{events_text(counted.get('update_events'))})")):
             figures = results[key]
             ratio = figures["mortar_rows_per_second"] / figures["floor_rows_per_second"]
             verdict = "" if key == "update" else (

@@ -2,7 +2,8 @@
 
 DataModelAdmin mounts these views under a model's admin URL (`<id>/records/...`). Record edits
 are not written to the admin's LogEntry: that needs a ContentType row per runtime class, which
-leaks (see FIELD-NOTES).
+leaks (see FIELD-NOTES). They are change events like the data API's (`events`), made by the
+builder (actor "admin"), in the transaction of the edit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from .events import CREATE, UPDATE, ChangeBatch, admin_actor, delete_records, note_links
 from .files import file_url
 from .kinds import KINDS, FileKind, Kind, PasswordKind
 from .models import DataModel, Relation
@@ -70,6 +72,11 @@ def record_counts(data_models: Iterable[DataModel]) -> dict[int, int]:
             cursor.execute(sql)
             counts.update(cursor.fetchall())
     return counts
+
+
+def linked(record: RuntimeRecord, attname: str) -> set[int]:
+    """The ids of the records a record is linked to through its habtm field `attname`."""
+    return set(getattr(record, attname).values_list("pk", flat=True))
 
 
 def record_name(record: RuntimeRecord) -> str:
@@ -282,7 +289,7 @@ class RecordBrowser:
         adding = record.pk is None
         if request.method == "POST":
             form = form_class(request.POST, request.FILES, instance=record)
-            if form.is_valid() and self.save(form):
+            if form.is_valid() and self.save(request, data_model, form):
                 verb = "added" if adding else "changed"
                 messages.success(request, f"{record_name(record)} was {verb}.")
                 return HttpResponseRedirect(self.after_save_url(request, data_model, record))
@@ -298,12 +305,23 @@ class RecordBrowser:
             media=self.model_admin.media + form.media,
         )
 
-    def save(self, form) -> bool:
-        """Save the record and its links together; a clash the form could not see (a unique
-        value saved meanwhile) is shown on the form."""
+    def save(self, request: HttpRequest, data_model: DataModel, form) -> bool:
+        """Save the record and its links together, with their change events; a clash the form
+        could not see (a unique value saved meanwhile) is shown on the form."""
+        cls, record = form._meta.model, form.instance
+        adding = record._state.adding
         try:
-            with transaction.atomic(using=router.db_for_write(form._meta.model)):
+            with transaction.atomic(using=router.db_for_write(cls)):
+                # habtm links the form changes: the records linked or unlinked change too
+                ends = {end.attname: end for end in cls._mortar.ends.values()
+                        if end.habtm and end.side == "source" and end.attname in form.changed_data}
+                before = {} if adding else {attname: linked(record, attname) for attname in ends}
                 form.save()
+                changes = ChangeBatch()
+                changes.add(cls, [record.pk], CREATE if adding else UPDATE, form.changed_fields())
+                for attname, end in ends.items():
+                    note_links(changes, end, before.get(attname, set()), linked(record, attname))
+                changes.flush(data_model.application_id, admin_actor(request.user))
         except IntegrityError:
             form.add_error(
                 None,
@@ -328,7 +346,9 @@ class RecordBrowser:
             if request.method == "POST":
                 name = record_name(record)
                 with transaction.atomic(using=router.db_for_write(cls)):
-                    record.delete()
+                    changes = ChangeBatch()
+                    delete_records(cls, [record.pk], changes)
+                    changes.flush(data_model.application_id, admin_actor(request.user))
                 messages.success(request, f"{name} was deleted.")
                 return HttpResponseRedirect(record_url("list", data_model.pk))
         except (ProtectedError, RestrictedError) as error:

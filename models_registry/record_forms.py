@@ -160,6 +160,10 @@ class RecordForm(forms.ModelForm):
             setattr(self.instance, attname, entry.stored_value(entered, current))
         return super().save(commit)
 
+    def changed_fields(self) -> list[str]:
+        """The API names of the fields the builder set (labels are the user names)."""
+        return [str(self.fields[name].label) for name in self.changed_data]
+
 
 def record_form_class(cls: type[RuntimeRecord]) -> type[RecordForm]:
     """The admin form for records of the runtime class `cls`."""

@@ -42,6 +42,8 @@ if _proxy_ssl_header := os.environ.get("MORTAR_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https")
 
 INSTALLED_APPS = [
+    # first: its runserver serves mortar.asgi (ASGI), so `make run` streams /api/<slug>/watch
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,6 +57,8 @@ INSTALLED_APPS = [
     "apps.identity",
     "apps.ratelimit",
     "apps.rest_api",
+    "apps.webhooks",  # after rest_api: both extend the application admin, in this order
+    "apps.watch",
     "mortar",  # the wiring's own command: devsetup (make run), which uses every app above
 ]
 
@@ -75,6 +79,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "mortar.urls"
 WSGI_APPLICATION = "mortar.wsgi.application"
+ASGI_APPLICATION = "mortar.asgi.application"  # runserver (daphne) and production's uvicorn
 
 TEMPLATES = [
     {
@@ -135,6 +140,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-refresh-tokens": {"task": "apps.identity.tasks.purge_refresh_tokens",
                              "schedule": 3600.0},
+    "prune-change-events": {"task": "apps.watch.tasks.prune_change_events", "schedule": 3600.0},
+    # the at-least-once net of webhook delivery (apps/webhooks/tasks.py)
+    "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -199,6 +207,28 @@ MORTAR_OPS_TOKEN = os.environ.get("MORTAR_OPS_TOKEN") or None
 # With the local backend, the server whose process holds the buckets (`make run` names it in
 # var/dev.env): `manage.py ratelimit` asks it, with the ops token, instead of its own memory.
 MORTAR_RATELIMIT_SERVER_URL = os.environ.get("MORTAR_RATELIMIT_SERVER_URL") or None
+
+# Webhooks (apps/webhooks): seconds before each retry of a failed delivery (8 retries over
+# about two days, each jittered within its second half), the seconds a target gets in all,
+# and how many deliveries in a row may fail every attempt before the webhook is disabled.
+MORTAR_WEBHOOK_RETRY_SCHEDULE = [float(s) for s in os.environ.get(
+    "MORTAR_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,50400,72000").split(",")]
+MORTAR_WEBHOOK_TIMEOUT = float(os.environ.get("MORTAR_WEBHOOK_TIMEOUT", "10"))
+MORTAR_WEBHOOK_DISABLE_AFTER = int(os.environ.get("MORTAR_WEBHOOK_DISABLE_AFTER", "3"))
+
+# Watching changes (apps/watch): how watchers are woken ("auto": LISTEN/NOTIFY on PostgreSQL,
+# Redis pub/sub on SQLite with REDIS_URL, else polling; or "postgres", "redis", "poll"), how often
+# polling looks (and how often the others look anyway, for an announcement lost), the heartbeat
+# comment that keeps proxies from closing idle streams, the reconnect delay told to clients,
+# how many batches a watcher may fall behind before it is disconnected (it resumes), and how many
+# database connections each serving process uses for all its watchers.
+MORTAR_WATCH_WAKEUP = os.environ.get("MORTAR_WATCH_WAKEUP", "auto")
+MORTAR_WATCH_POLL_SECONDS = float(os.environ.get("MORTAR_WATCH_POLL_SECONDS", "0.5"))
+MORTAR_WATCH_CHECK_SECONDS = float(os.environ.get("MORTAR_WATCH_CHECK_SECONDS", "10"))
+MORTAR_WATCH_HEARTBEAT_SECONDS = float(os.environ.get("MORTAR_WATCH_HEARTBEAT_SECONDS", "15"))
+MORTAR_WATCH_RETRY_MILLISECONDS = 3000
+MORTAR_WATCH_QUEUE_SIZE = int(os.environ.get("MORTAR_WATCH_QUEUE_SIZE", "256"))
+MORTAR_WATCH_DB_THREADS = int(os.environ.get("MORTAR_WATCH_DB_THREADS", "4"))
 
 LOGGING = {
     "version": 1,

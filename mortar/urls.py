@@ -9,6 +9,7 @@ from . import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("apps.watch.urls")),  # before the data API's catch-alls
     path("api/", include("apps.rest_api.urls")),
     path("api/", include("apps.data_api.urls")),
     path("", include("apps.ratelimit.urls")),

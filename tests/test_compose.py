@@ -38,11 +38,14 @@ def test_the_validator_rejects_a_broken_compose_file(tmp_path):
 
 def test_services_and_healthchecks():
     services = YAML(typ="safe").load(COMPOSE_FILE.read_text())["services"]
-    assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(services)
-    for name in ("postgres", "redis", "web", "worker"):
+    assert {"postgres", "redis", "migrate", "web", "stream", "worker", "beat"} <= set(services)
+    for name in ("postgres", "redis", "web", "stream", "worker"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
-    # The web and the worker start only after the migrations have run.
-    for name in ("web", "worker"):
+    # WSGI for requests, ASGI for the SSE streams
+    assert services["web"]["command"][:2] == ["gunicorn", "mortar.wsgi"]
+    assert services["stream"]["command"][:2] == ["gunicorn", "mortar.asgi:application"]
+    # The web, the streams and the worker start only after the migrations have run.
+    for name in ("web", "stream", "worker"):
         depends_on = services[name]["depends_on"]
         assert depends_on["migrate"]["condition"] == "service_completed_successfully"
         assert depends_on["postgres"]["condition"] == "service_healthy"

@@ -18,10 +18,14 @@ DATA_API_STAGES = [f"apps.data_api.{stage}" for stage in
 RULES = [
     ("models_registry", ["apps", "mortar", "graphql", "graphene", "graphene_django"]),
     ("apps", ["mortar"]),
-    ("apps.ratelimit", ["apps.identity", "apps.data_api", "apps.rest_api"]),
-    ("apps.identity", ["apps.data_api", "apps.rest_api"]),
-    # REST endpoints run documents through the data API, which knows nothing of them
-    ("apps.data_api", ["apps.rest_api"]),
+    ("apps.ratelimit", ["apps.identity", "apps.data_api", "apps.rest_api", "apps.watch",
+                        "apps.webhooks"]),
+    ("apps.identity", ["apps.data_api", "apps.rest_api", "apps.watch", "apps.webhooks"]),
+    # REST endpoints, watchers and webhooks use the data API, which knows nothing of them
+    ("apps.data_api", ["apps.rest_api", "apps.watch", "apps.webhooks"]),
+    # the change feed's two readers are independent of each other
+    ("apps.watch", ["apps.webhooks", "apps.rest_api"]),
+    ("apps.webhooks", ["apps.watch", "apps.rest_api"]),
     # the request stage uses the others; write/ may read records back through read/
     ("apps.data_api.read", ["apps.data_api.write", "apps.data_api.request",
                             "apps.data_api.schema", "apps.data_api.views"]),

@@ -12,6 +12,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from .. import changes
+from ..events import CREATE, LOADER, UPDATE, ChangeBatch, note_links
 from ..files import store_file
 from ..kinds import KINDS
 from ..models import Application, DataModel, Property, Relation
@@ -127,10 +128,12 @@ def _apply_relation(models: dict[str, DataModel], doc: dict, report: LoadReport)
 
 def _apply_records(application: Application, data: dict, files_dir: Path | None) -> int:
     """Create or update records by id (unchanged ones are left alone); relations are set once
-    every record exists, since records may point at records later in the file."""
+    every record exists, since records may point at records later in the file. What is written
+    is recorded as change events (actor "loader"), like any other write of records."""
     built = build_runtime_models(application)
     written = 0
     loaded: list[tuple[Any, dict]] = []
+    events = ChangeBatch()
     for model_name, rows in data.items():
         cls = built.by_name[model_name]
         spec = cls._mortar
@@ -153,31 +156,41 @@ def _apply_records(application: Application, data: dict, files_dir: Path | None)
                     f"data.{model_name} id {row['id']}: {_user_name(spec, k)}: {' '.join(m)}"
                     for k, m in error.message_dict.items()
                 ]) from error
+            adding = record._state.adding
             record.save()
             written += 1
+            events.add(cls, [record.pk], CREATE if adding else UPDATE,
+                       [name for name, prop in spec.properties.items()
+                        if name in row and (adding or before[prop.attname] != after[prop.attname])])
     for record, row in loaded:
-        written += _apply_links(record, row)
+        written += _apply_links(record, row, events)
     _reset_id_sequences(list(built.by_id.values()))
+    events.flush(application.pk, LOADER)
     return written
 
 
-def _apply_links(record, row: dict) -> int:
+def _apply_links(record, row: dict, events: ChangeBatch) -> int:
     """Set the record's belongs-to and has-and-belongs-to-many fields given in `row`."""
     spec = record._mortar
     changed = 0
     for key, value in row.items():
         if key not in spec.ends:
             continue
-        relation = spec.ends[key].relation  # the file check allows only the owning side
+        end = spec.ends[key]
+        relation = end.relation  # the file check allows only the owning side
         if relation.kind == Relation.Kind.BELONGS_TO:
             if getattr(record, f"{relation.attname}_id") != value:
                 setattr(record, f"{relation.attname}_id", value)
                 record.save(update_fields=[relation.attname])
+                events.add(type(record), [record.pk], UPDATE, [key])
                 changed += 1
         else:
             linked = getattr(record, spec.attname(key))
-            if set(linked.values_list("pk", flat=True)) != set(value):
+            before = set(linked.values_list("pk", flat=True))
+            if before != set(value):
                 linked.set(value)
+                events.add(type(record), [record.pk], UPDATE, [key])
+                note_links(events, end, before, set(value))
                 changed += 1
     return changed
 

@@ -80,9 +80,10 @@ class Dialect(abc.ABC):
 
     @abc.abstractmethod
     def insert_pairs(self, table: str, first: str, second: str,
-                     pairs: list[tuple[int, int]]) -> Sql:
+                     pairs: list[tuple[int, int]], returning: str | None = None) -> Sql:
         """Insert (first, second) rows, skipping those already there; bound as two (PostgreSQL)
-        or one (SQLite) parameters however many rows there are."""
+        or one (SQLite) parameters however many rows there are. `returning`: a column whose
+        value comes back for each row inserted (not for those skipped)."""
 
     @abc.abstractmethod
     def regex_error(self, pattern: str) -> str | None:
@@ -143,10 +144,11 @@ class Postgres(Dialect):
         return Sql(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING id",
                    values)
 
-    def insert_pairs(self, table, first, second, pairs):
+    def insert_pairs(self, table, first, second, pairs, returning=None):
+        back = f" RETURNING {returning}" if returning else ""
         return Sql(f"INSERT INTO {table} ({first}, {second}) SELECT * FROM "
-                   "unnest(CAST(%s AS bigint[]), CAST(%s AS bigint[])) ON CONFLICT DO NOTHING",
-                   [[p[0] for p in pairs], [p[1] for p in pairs]])
+                   "unnest(CAST(%s AS bigint[]), CAST(%s AS bigint[])) ON CONFLICT DO NOTHING"
+                   + back, [[p[0] for p in pairs], [p[1] for p in pairs]])
 
     def boolean(self, column):
         return Sql(column)
@@ -213,10 +215,12 @@ class Sqlite(Dialect):
         return Sql(f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(%s) WHERE true "
                    "RETURNING id", [rows])
 
-    def insert_pairs(self, table, first, second, pairs):
+    def insert_pairs(self, table, first, second, pairs, returning=None):
+        # "WHERE true": as in insert_rows, before a RETURNING
+        back = f" WHERE true RETURNING {returning}" if returning else ""
         return Sql(f"INSERT OR IGNORE INTO {table} ({first}, {second}) SELECT "
-                   "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s)",
-                   [json.dumps(pairs)])
+                   "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s)"
+                   + back, [json.dumps(pairs)])
 
     max_pairs = 63  # SQLite's functions take at most 127 arguments
 

@@ -21,6 +21,8 @@ from graphql import GraphQLField
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
+from apps.identity.principals import Principal
+from models_registry.events import CREATE, ChangeBatch
 from models_registry.kinds import KINDS
 from models_registry.specs import RelationEnd
 
@@ -52,16 +54,21 @@ class Mutation(abc.ABC):
         self.field_def = field_def
         self.nodes = nodes
         self.name = nodes[0].name.value
+        self.changes = ChangeBatch()  # what the mutation wrote: its events, at the end
 
     def run(self) -> str:
         """The JSON text of the field's value; one transaction, whole or not at all. Raises
-        an ApiError (or what `errors.coded` cannot name, reported as internal)."""
+        an ApiError (or what `errors.coded` cannot name, reported as internal). The events of
+        what it wrote are the transaction's last statements (`ChangeBatch.flush`): a mutation
+        that fails leaves none, and takes no number."""
         try:
             args = get_argument_values(self.field_def, self.nodes[0], self.context.variables)
             if self.operation is not None:
                 self.require(self.operation)
             with transaction.atomic():
-                return self.perform(args)
+                result = self.perform(args)
+                self.changes.flush(self.application.pk, actor(self.access.principal))
+                return result
         except ApiError:
             raise
         except Exception as error:
@@ -206,8 +213,18 @@ class Mutation(abc.ABC):
         ids = insert_records(self.cls, [record.values for record in records])
         for record, record_id in zip(records, ids, strict=True):
             record.id = record_id
-        apply_many_changes(self.built, ends, records)
+        self.note(records, CREATE)
+        apply_many_changes(self.built, ends, records, self.changes, new=True)
         self.within_condition(ids, "create")
+
+    def note(self, records: list[RecordInput], operation: str) -> None:
+        """These records were written with their inputs: their events' fields are the
+        inputs' field names (records with the same names noted together)."""
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for record in records:
+            groups.setdefault(input_fields(record), []).append(record.id)
+        for fields, ids in groups.items():
+            self.changes.add(self.cls, ids, operation, fields)
 
     def _number(self, records: list[RecordInput]) -> None:
         """Auto numbers: one more than the highest so far, in order (serialised per property
@@ -242,6 +259,19 @@ class Mutation(abc.ABC):
         """The records in order, those the caller may not read left out."""
         found = self.records_json(ids)
         return "[" + ",".join(found[i] for i in ids if i in found) + "]"
+
+
+def input_fields(record: RecordInput) -> tuple[str, ...]:
+    """The API names of the fields a record's input set: properties and belongs-to relations
+    (in the input type's order), then has-many and habtm operations."""
+    return (*record.names.values(), *record.many)
+
+
+def actor(principal: Principal) -> dict:
+    """Who made a change, as its events say."""
+    if principal.kind == "user":
+        return {"kind": "user", "profile": principal.auth_profile, "id": principal.user_id}
+    return {"kind": principal.kind}
 
 
 def linked_ids(end: RelationEnd, record_ids: list[int]) -> set[int]:

@@ -4,10 +4,10 @@ only when the record did not change since: see `locking`)."""
 from __future__ import annotations
 
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.db.models.expressions import RawSQL
+
+from models_registry.events import ChangeBatch, delete_records
 
 from ..errors import NotFound, ValidationFailed
-from ..sql.dialects import dialect
 from .base import Mutation
 
 
@@ -22,7 +22,7 @@ class Delete(Mutation):
                            + ("" if self.access.unrestricted else " that you may delete")
                            + ".", field="id")
         found = self.one_json(record_id)  # as it was (null if the caller may not read it)
-        delete_rows(self.cls, [record_id])
+        delete_rows(self.cls, [record_id], self.changes)
         return found
 
 
@@ -39,16 +39,16 @@ class DeleteMany(Mutation):
                            f"{', '.join(map(str, missing))}; nothing was deleted.",
                            field="input.ids", ids=missing)
         found = self.list_json(ids)  # as they were (those the caller may read)
-        delete_rows(self.cls, ids)
+        delete_rows(self.cls, ids, self.changes)
         return found
 
 
-def delete_rows(cls, ids: list[int]) -> None:
+def delete_rows(cls, ids: list[int], changes: ChangeBatch) -> None:
     """Delete these records; their relations say what happens to the records referring to
-    them (restrict: refused, naming them)."""
-    id_list = dialect().id_list(ids)
+    them (restrict: refused, naming them). What is deleted or nullified is noted in
+    `changes`."""
     try:
-        cls.objects.filter(pk__in=RawSQL(id_list.text, id_list.params)).delete()
+        delete_records(cls, ids, changes)
     except (ProtectedError, RestrictedError) as error:
         blocking = sorted({obj._mortar.name for obj in error.protected_objects}
                           if isinstance(error, ProtectedError)

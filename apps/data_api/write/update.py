@@ -7,9 +7,11 @@ from __future__ import annotations
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from models_registry.events import UPDATE
+
 from ..errors import BadUserInput, NotFound
 from ..sql.dialects import dialect
-from .base import Mutation
+from .base import Mutation, input_fields
 from .record_input import RecordInput
 from .relation_writes import apply_many_changes
 
@@ -28,8 +30,9 @@ class Update(Mutation):
                            + ".", field="id")
         self.checked(reader, [record], updating=[record.id])
         update_rows(self.cls, [record.id], record)
+        self.note([record], UPDATE)
         self.within_condition([record.id], "update")
-        apply_many_changes(self.built, reader.ends, [record])
+        apply_many_changes(self.built, reader.ends, [record], self.changes)
         return self.one_json(record.id)
 
 
@@ -53,9 +56,10 @@ class UpdateMany(Mutation):
         self.checked(reader, [template], updating=ids)
         if ids:
             update_rows(self.cls, ids, template)
+            self.changes.add(self.cls, ids, UPDATE, input_fields(template))
             self.within_condition(ids, "update")
             records = [RecordInput("", many=template.many, id=record_id) for record_id in ids]
-            apply_many_changes(self.built, reader.ends, records)
+            apply_many_changes(self.built, reader.ends, records, self.changes)
         return self.list_json(ids)
 
 

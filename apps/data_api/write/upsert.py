@@ -10,6 +10,8 @@ from operator import or_
 from django.db.models import Q
 from django.utils import timezone
 
+from models_registry.events import UPDATE
+
 from ..errors import BadUserInput
 from .base import Mutation, advisory_lock
 from .locking import gone
@@ -92,8 +94,9 @@ class _Upsert(Mutation):
             self.insert(creating, reader.ends)
         _bulk_update(self.cls, updating)
         if updating:
+            self.note(updating, UPDATE)
             self.within_condition([record.id for record in updating], "update")
-        apply_many_changes(self.built, reader.ends, updating)
+        apply_many_changes(self.built, reader.ends, updating, self.changes)
         return [record.id for record in records]
 
 

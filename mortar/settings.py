@@ -137,12 +137,18 @@ CACHES = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not (os.environ.get("CELERY_BROKER_URL") or REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A worker delivering a webhook's events holds it for this long (renewed before each attempt,
+# at least twice the timeout): a worker killed mid-delivery hands its webhook over after it,
+# at the next sweep (beat, every MORTAR_WEBHOOK_SWEEP_SECONDS) or the next event.
+MORTAR_WEBHOOK_LEASE_SECONDS = float(os.environ.get("MORTAR_WEBHOOK_LEASE_SECONDS", "60"))
+MORTAR_WEBHOOK_SWEEP_SECONDS = float(os.environ.get("MORTAR_WEBHOOK_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-refresh-tokens": {"task": "apps.identity.tasks.purge_refresh_tokens",
                              "schedule": 3600.0},
     "prune-change-events": {"task": "apps.watch.tasks.prune_change_events", "schedule": 3600.0},
     # the at-least-once net of webhook delivery (apps/webhooks/tasks.py)
-    "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep", "schedule": 60.0},
+    "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep",
+                       "schedule": MORTAR_WEBHOOK_SWEEP_SECONDS},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -26,7 +26,6 @@ from .models import Delivery, Webhook
 from .targets import TargetRefused, resolve
 from .transport import DeliveryTimeout, post
 
-LEASE_SECONDS = 60  # longer than one attempt can take (the timeout), renewed before each
 MAX_PER_RUN = 100  # attempts before a run hands over (it is queued again at once)
 MAX_ROUNDS = 10  # runs in a row before the task gives the worker to other webhooks
 
@@ -35,11 +34,17 @@ def new_owner() -> str:
     return uuid.uuid4().hex
 
 
+def lease_seconds() -> float:
+    """How long a worker holds a webhook: longer than one attempt can take (the timeout),
+    renewed before each attempt."""
+    return max(settings.MORTAR_WEBHOOK_LEASE_SECONDS, 2 * settings.MORTAR_WEBHOOK_TIMEOUT)
+
+
 def acquire(webhook_id: int, owner: str) -> bool:
     now = timezone.now()
     return bool(Webhook.objects.filter(pk=webhook_id).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=owner)).update(
-        lease_until=now + timedelta(seconds=LEASE_SECONDS), lease_owner=owner))
+        lease_until=now + timedelta(seconds=lease_seconds()), lease_owner=owner))
 
 
 def release(webhook_id: int, owner: str) -> None:

@@ -79,7 +79,9 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
         return Response(answer.status,
                         data.decode("utf-8", errors="replace")[:EXCERPT_CHARS])
     except (OSError, http.client.HTTPException) as error:
-        if expired.is_set() and not isinstance(error, DeliveryTimeout):
+        # the watchdog's cut, or the socket's own timeout when it fires first
+        late = expired.is_set() or isinstance(error, TimeoutError)
+        if late and not isinstance(error, DeliveryTimeout):
             raise DeliveryTimeout(f"no complete answer within {timeout:g} s") from error
         raise
     finally:

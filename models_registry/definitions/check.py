@@ -39,6 +39,15 @@ def check_definition(document: Any, with_data: bool = False, files_dir: Path | N
         if not isinstance(app.get("playground", False), bool):
             problems.append("application.playground: expected true or false (GraphiQL for "
                             "browsers at the API URL; left out: off for a new application).")
+        retention = app.get("eventRetentionHours", 24)
+        if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
+            problems.append("application.eventRetentionHours: expected a whole number of hours, "
+                            "at least 1 (how long change events are kept; left out: 24 for a "
+                            "new application).")
+        if not isinstance(app.get("webhookPrivateTargets", False), bool):
+            problems.append("application.webhookPrivateTargets: expected true or false (let "
+                            "webhooks call loopback and private addresses; left out: off for a "
+                            "new application).")
     models_doc = document.get("models")
     if not isinstance(models_doc, list):
         return [*problems, "models: expected a list of models."]

@@ -21,6 +21,8 @@ def export_definition(application: Application, with_data: bool = False) -> dict
             "environment": application.environment,
             "introspection": application.introspection_enabled,
             "playground": application.playground_enabled,
+            "eventRetentionHours": application.event_retention_hours,
+            "webhookPrivateTargets": application.webhook_private_targets,
         },
         "models": [
             {"name": dm.name, "properties": [_export_property(p) for p in dm.properties.all()]}

@@ -41,15 +41,23 @@ def load_definition(
     return report
 
 
+# The application's settings a file may give (its key: the model's field); left out, a new
+# application takes the field's default and a loaded one keeps its own.
+APPLICATION_SETTINGS = {"playground": "playground_enabled",
+                        "eventRetentionHours": "event_retention_hours",
+                        "webhookPrivateTargets": "webhook_private_targets"}
+
+
 def _apply_schema(document: dict) -> LoadReport:
     app_doc = document["application"]
+    settings = {field: app_doc[key] for key, field in APPLICATION_SETTINGS.items()
+                if key in app_doc}
     application, created = Application.objects.get_or_create(
         slug=app_doc["slug"],
         defaults={"name": app_doc.get("name") or app_doc["slug"],
                   "environment": app_doc.get("environment", "production"),
                   # left out: the environment decides (Application.save)
-                  "introspection_enabled": app_doc.get("introspection"),
-                  "playground_enabled": app_doc.get("playground", False)},
+                  "introspection_enabled": app_doc.get("introspection"), **settings},
     )
     report = LoadReport(application)
     if created:
@@ -59,7 +67,7 @@ def _apply_schema(document: dict) -> LoadReport:
                   "environment": app_doc.get("environment", application.environment),
                   "introspection_enabled": app_doc.get("introspection",
                                                        application.introspection_enabled),
-                  "playground_enabled": app_doc.get("playground", application.playground_enabled)}
+                  **settings}
         if any(getattr(application, k) != v for k, v in wanted.items()):
             Application.objects.filter(pk=application.pk).update(**wanted)
             application.refresh_from_db()

@@ -99,3 +99,38 @@ def test_a_bad_webhook_refuses_the_file_and_creates_nothing(tracker_file, entry,
         load_definition(tracker_file)
     assert problem in refused.value.problems
     assert not Application.objects.filter(slug="tracker").exists()
+
+
+def test_the_file_sets_the_feed_settings_and_private_targets_then_allowed(tracker_file):
+    tracker_file["webhooks"].append({"name": "local", "url": "http://127.0.0.1:9000/hooks"})
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(tracker_file)  # a new application: private targets refused
+    assert any(p.startswith("webhooks[2].url: 127.0.0.1 is a loopback address")
+               for p in refused.value.problems), refused.value.problems
+
+    tracker_file["application"].update(webhookPrivateTargets=True, eventRetentionHours=72)
+    load_definition(tracker_file)
+    application = tracker()
+    assert (application.webhook_private_targets, application.event_retention_hours) == (True, 72)
+    assert Webhook.objects.get(name="local").url == "http://127.0.0.1:9000/hooks"
+    exported = export_definition(application)["application"]
+    assert (exported["webhookPrivateTargets"], exported["eventRetentionHours"]) == (True, 72)
+    del tracker_file["application"]["eventRetentionHours"]  # left out: kept
+    assert load_definition(tracker_file).unchanged
+
+
+@pytest.mark.parametrize("setting, value, problem", [
+    ("eventRetentionHours", 0, "application.eventRetentionHours: expected a whole number of "
+     "hours, at least 1 (how long change events are kept; left out: 24 for a new "
+     "application)."),
+    ("eventRetentionHours", "24", "application.eventRetentionHours: expected a whole number"),
+    ("webhookPrivateTargets", "yes", "application.webhookPrivateTargets: expected true or "
+     "false (let webhooks call loopback and private addresses; left out: off for a new "
+     "application)."),
+])
+def test_bad_feed_settings_refuse_the_file(tracker_file, setting, value, problem):
+    tracker_file["application"][setting] = value
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(tracker_file)
+    assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+    assert not Application.objects.filter(slug="tracker").exists()

@@ -67,7 +67,7 @@ class Curl:
                     if curl.method == "GET":
                         curl.method = "POST"  # as curl does with -d
             elif word.startswith("-"):
-                assert set(word[1:]) <= {"s", "i"}, command
+                assert set(word[1:]) <= {"s", "i", "N"}, command  # -N: not buffered
                 curl.silent |= "s" in word
                 curl.with_headers |= "i" in word
             else:

@@ -5,21 +5,29 @@ output must be what the README shows, so the two cannot drift apart."""
 
 from __future__ import annotations
 
+import base64
+import http.server
 import json
 import os
+import queue
 import re
 import shlex
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import standardwebhooks
 from django.conf import settings
+
+from tests.readme_examples import section_examples
 
 BASE_DIR = Path(settings.BASE_DIR)
 README = BASE_DIR / "README.md"
@@ -227,3 +235,133 @@ def test_production_still_needs_a_secret_key(dev_server, tmp_path):
         assert result.returncode == 1, result.stdout + result.stderr
         assert ("RuntimeError: Set MORTAR_SECRET_KEY (any long random string), or "
                 "MORTAR_DEBUG=1 for a development run.") in result.stderr
+
+
+# -- the change feed: *Watching changes (SSE)* and *Webhooks*, against the same `make run` ------
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook target on loopback: answers 204 and hands each POST to the test."""
+
+    received: queue.Queue
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.put((self.path, dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+def server_key(server: DevServer, name: str) -> str:
+    """A new server key of demo, as `KEY=$(… createserverkey demo …)` takes it (stdout only:
+    the note after it goes to stderr)."""
+    return server.run(f".venv/bin/python manage.py createserverkey demo --name {name}"
+                      ).splitlines()[0]
+
+
+def graphql(server: DevServer, key: str, query: str) -> dict:
+    request = urllib.request.Request(
+        f"{server.url}/api/demo/graphql", data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.load(response)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def sse_events(lines: list[str]) -> list[dict]:
+    """The events of a stream's lines: id, event and data (parsed) of each."""
+    events, current = [], {}
+    for line in lines:
+        if not line and current:
+            events.append(current)
+            current = {}
+        elif line.startswith(("id: ", "event: ")):
+            name, _, value = line.partition(": ")
+            current[name] = value
+        elif line.startswith("data: "):
+            current["data"] = json.loads(line[6:])
+    return events
+
+
+def check_node_id(event: dict) -> None:
+    node = base64.b64decode(event["nodeId"]).decode()
+    assert node == f"gid://demo/{event['model']}/{event['id']}", event
+
+
+def test_the_watch_example_streams_the_changes_it_shows(dev_server):
+    key = server_key(dev_server, "watch")
+    example = next(e for e in section_examples("### Watching changes (SSE)")
+                   if "Bearer $KEY" in e.curl.command)
+    shown = sse_events(example.output)
+    headers = {name: value.replace("$KEY", key) for name, value in example.curl.headers.items()}
+    request = urllib.request.Request(dev_server.url + example.curl.path, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as stream:
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        assert stream.readline().decode() == example.output[0] + "\n"  # retry: the stream is on
+        created = graphql(dev_server, key, 'mutation { createTask(input: {name: "Watched", '
+                          'project: {id: 1}}) { id } }')["createTask"]["id"]
+        graphql(dev_server, key, f"mutation {{ updateTask(id: {created}, input: {{done: true}}) "
+                                 "{ id } }")
+        lines = []
+        while len(sse_events(lines)) < 2:
+            lines.append(stream.readline().decode().rstrip("\n"))
+    got = sse_events(lines)
+    assert [e["event"] for e in got] == [e["event"] for e in shown]
+    for event, example_event in zip(got, shown, strict=True):
+        data = event["data"]
+        assert data.keys() == example_event["data"].keys()
+        assert (data["model"], data["id"], data["fields"]) == (
+            "Task", created, example_event["data"]["fields"])
+        assert event["id"] == str(data["seq"])
+        check_node_id(data)
+    assert got[1]["data"]["seq"] == got[0]["data"]["seq"] + 1
+
+
+def test_the_webhook_example_is_delivered_signed_as_shown(dev_server):
+    """The README's webhook, set in the definition file (with webhookPrivateTargets), receives
+    the README's createTask signed: `make run` has no Redis, so the server's thread delivers."""
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    Receiver.received = queue.Queue()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        section = README.read_text(encoding="utf-8").split("### Webhooks\n", 1)[1]
+        blocks = section.split("```")
+        entry = json.loads("{" + blocks[1].removeprefix("json\n") + "}")["webhooks"][0]
+        shown = blocks[3].splitlines()[1:]
+        shown_body = json.loads("\n".join(shown[4:-1]))
+        mutation = re.search(r"for\n`(mutation \{.*?\})`", section, re.S)[1].replace("\n", " ")
+        secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+        path = urllib.parse.urlsplit(shown[0].split()[1]).path
+        entry.update(url=f"http://127.0.0.1:{receiver.server_port}{path}", secret=secret)
+
+        key = server_key(dev_server, "hooks")
+        dev_server.run(".venv/bin/python manage.py exportapp demo -o hooks.json")
+        document = json.loads((dev_server.data_dir / "hooks.json").read_text())
+        document["application"]["webhookPrivateTargets"] = True
+        document["webhooks"] = [entry]
+        (dev_server.data_dir / "hooks.json").write_text(json.dumps(document))
+        loaded = dev_server.run(".venv/bin/python manage.py loadapp hooks.json")
+        assert "webhook tasks" in loaded, loaded
+
+        created = graphql(dev_server, key, mutation)["createTask"]
+        got_path, headers, body = Receiver.received.get(timeout=60)
+    finally:
+        receiver.shutdown()
+    assert got_path == path
+    headers = {name.lower(): value for name, value in headers.items()}
+    standardwebhooks.Webhook(secret).verify(body, headers)  # raises unless signed
+    payload = json.loads(body)
+    assert payload.keys() == shown_body.keys() and payload["type"] == shown_body["type"]
+    assert payload["data"].keys() == shown_body["data"].keys()
+    assert {k: payload["data"][k] for k in ("app", "model", "operation", "fields")} == {
+        k: shown_body["data"][k] for k in ("app", "model", "operation", "fields")}
+    assert payload["data"]["id"] == int(created["id"])
+    id_pattern = r"webhook-id: evt_\d+_{}"
+    assert re.fullmatch(id_pattern.format(r"\d+"), shown[1])
+    assert re.fullmatch(id_pattern.format(payload["data"]["seq"]),
+                        f"webhook-id: {headers['webhook-id']}")
+    check_node_id(payload["data"])

@@ -5,7 +5,8 @@ The floor writes the same rows in one transaction without Mortar: psycopg `execu
 the tasks (their ids returned) and `COPY` for the task-tag links on PostgreSQL; sqlite3
 `executemany` on SQLite; and one hand-written UPDATE for the update. Statements per request
 are counted in-process through the WSGI handler, for 10 and for 1,000 items; of them, those of
-the change events (the outbox: the counter's upsert and one INSERT of all the events).
+the change events (the outbox: the counter's upsert and one INSERT of all the events); and the
+time the change events take of a request, measured in-process where it is spent.
 
 Usage: python -m bench.mutations [--quick]   (DATABASE_URL: postgres:// or sqlite:)
 """
@@ -87,6 +88,61 @@ def count_statements(ids: dict) -> dict:
             "create_1000_events": sum(any(t in q for t in outbox) for q in many),
             "update": len(update), "update_updates": sum(q.startswith("UPDATE") for q in update),
             "update_events": sum(any(t in q for t in outbox) for q in update)}
+
+
+OUTBOX_REPEATS = 7
+
+
+def outbox_share(ids: dict) -> dict:
+    """What the change events cost inside a createManyTask of 1,000 and an updateManyTask of
+    10,000 rows, in-process through the WSGI handler: the time spent noting the changes
+    (`ChangeBatch.add`), writing them (`flush`: the counter's upsert and the one INSERT) and
+    telling watchers and webhooks after the commit, against the whole request's; medians of
+    OUTBOX_REPEATS requests. (The HTTP figures above move by more than 10% between runs of the
+    same code; this share is what the outbox adds, measured where it is spent.)"""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from bench.statements import post as handler_post
+    from models_registry import events
+
+    spent = [0.0]
+
+    def timed(function):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - started
+        return run
+
+    handler = WSGIHandler()
+    patched = {"add": events.ChangeBatch.add, "flush": events.ChangeBatch.flush}
+    for name, function in patched.items():
+        setattr(events.ChangeBatch, name, timed(function))
+    events.events_committed.send_robust = timed(events.events_committed.send_robust)
+    try:
+        figures = {}
+        for key, query, variables_of in (
+                ("create", CREATE_MANY,
+                 lambda i: {"input": task_items(ITEMS, 2_000_000 + i * ITEMS, **ids)}),
+                ("update", UPDATE_MANY, lambda i: update_variables(i % 2 == 0))):
+            totals, outbox = [], []
+            for i in range(OUTBOX_REPEATS + 1):
+                body = json.dumps({"query": query, "variables": variables_of(i)})
+                spent[0] = 0.0
+                started = time.perf_counter()
+                handler_post(handler, PATH, body)
+                if i:  # the first warms
+                    totals.append(time.perf_counter() - started)
+                    outbox.append(spent[0])
+            figures[key] = {"request_ms": 1000 * statistics.median(totals),
+                            "outbox_ms": 1000 * statistics.median(outbox)}
+        return figures
+    finally:
+        for name, function in patched.items():
+            setattr(events.ChangeBatch, name, function)
+        del events.events_committed.send_robust
 
 
 class Floor:
@@ -193,6 +249,13 @@ def build_and_measure(url: str, repeats: int) -> dict:
           f"{counted['create_1000_events']} of them the change events'); updateMany over "
           f"10,000 rows: {counted['update']} ({counted['update_updates']} UPDATE, "
           f"{counted['update_events']} the change events')", flush=True)
+    outbox = outbox_share(ids)
+    for key, what in (("create", "createManyTask of 1,000"), ("update", "updateManyTask of "
+                                                                        "10,000 rows")):
+        figures = outbox[key]
+        print(f"  outbox in a {what}: {figures['outbox_ms']:.1f} ms of "
+              f"{figures['request_ms']:.1f} ms in-process "
+              f"({figures['outbox_ms'] / figures['request_ms']:.1%})", flush=True)
     vendor, server_version = connection.vendor, report.database_version()
     settings = dict(connection.settings_dict)
     connection.close()
@@ -209,7 +272,7 @@ def build_and_measure(url: str, repeats: int) -> dict:
         print(f"  {key}: Mortar {figures['mortar_rows_per_second']:,.0f} rows/s, floor "
               f"{figures['floor_rows_per_second']:,.0f} rows/s", flush=True)
     return {"vendor": vendor, "database": server_version, "repeats": repeats,
-            "statements": counted, **measured, **report.environment()}
+            "statements": counted, "outbox": outbox, **measured, **report.environment()}
 
 
 def events_text(count: int | None) -> str:
@@ -257,6 +320,21 @@ def render(every: dict) -> str:
                 f"{statements} |")
     lines += ["", "Target: createManyTask at least a third of the floor's rows per second; "
               "statements per request constant; updateManyTask one UPDATE statement."]
+    shares = [(results["database"], results["outbox"]) for results in every.values()
+              if "outbox" in results]  # runs before the change feed measured none
+    if shares:
+        lines += ["", "The change events' part of a request (the outbox: noting the changes, "
+                  "the counter's upsert and one INSERT of the events, telling watchers and "
+                  "webhooks after the commit), in-process through the WSGI handler, medians of "
+                  f"{OUTBOX_REPEATS} requests:", "",
+                  "| database | request | outbox | share |", "| --- | --- | ---: | ---: |"]
+        for database, outbox in shares:
+            for key, what in (("create", f"createManyTask, {ITEMS:,} tasks"),
+                              ("update", "updateManyTask, 10,000 rows")):
+                figures = outbox[key]
+                lines.append(f"| {database} | {what} | {figures['outbox_ms']:.1f} ms of "
+                             f"{figures['request_ms']:.1f} ms | "
+                             f"{figures['outbox_ms'] / figures['request_ms']:.1%} |")
     return "\n".join(lines)
 
 

@@ -191,22 +191,15 @@ def apply_permissions(application: Application, value: list[dict], report: LoadR
     models = {m.name: m for m in application.data_models.all()}
     existing = {(p.data_model.name, p.operation): p for p in Permission.objects.filter(
         data_model__application=application).select_related("data_model")}
-    for doc in value:
-        wanted = {"access": doc["access"], "roles": doc.get("roles", []),
-                  "condition": doc.get("condition")}
-        current = existing.pop((doc["model"], doc["operation"]), None)
-        if current is None:
-            Permission.objects.create(data_model=models[doc["model"]],
-                                      operation=doc["operation"], **wanted)
-            report.created.append(f"permission {doc['model']} {doc['operation']}")
-        elif any(getattr(current, k) != v for k, v in wanted.items()):
-            for k, v in wanted.items():
-                setattr(current, k, v)
-            current.save()
-            report.changed.append(f"permission {doc['model']} {doc['operation']}")
-    for (model, operation), gone in existing.items():
-        gone.delete()
-        report.changed.append(f"permission {model} {operation} removed")
+    wanted = {(doc["model"], doc["operation"]): {"access": doc["access"],
+                                                 "roles": doc.get("roles", []),
+                                                 "condition": doc.get("condition")}
+              for doc in value}
+    report.replace_rows(
+        "permission", existing, wanted,
+        lambda key, values: Permission.objects.create(data_model=models[key[0]],
+                                                      operation=key[1], **values),
+        name=" ".join)
 
 
 PERMISSIONS = Section("permissions", export_permissions, check_permissions, apply_permissions)

@@ -89,22 +89,13 @@ def apply(application: Application, value: list[dict], report: LoadReport) -> No
             problems.extend(f"{where}.{key}: {m}" for m in messages)
     if problems:
         raise DefinitionError(problems)
-    existing = {row.name: row for row in application.rest_endpoints.all()}
-    for doc in value:
-        wanted = {"url": doc["url"], "methods": doc.get("methods", []), "query": doc["query"],
-                  "comment": doc.get("comment", "")}
-        row = existing.pop(doc["name"], None)
-        if row is None:
-            RestEndpoint.objects.create(application=application, name=doc["name"], **wanted)
-            report.created.append(f"REST endpoint {doc['name']}")
-        elif any(getattr(row, k) != v for k, v in wanted.items()):
-            for k, v in wanted.items():
-                setattr(row, k, v)
-            row.save()
-            report.changed.append(f"REST endpoint {doc['name']}")
-    for name, gone in existing.items():
-        gone.delete()
-        report.changed.append(f"REST endpoint {name} removed")
+    wanted = {doc["name"]: {"url": doc["url"], "methods": doc.get("methods", []),
+                            "query": doc["query"], "comment": doc.get("comment", "")}
+              for doc in value}
+    report.replace_rows(
+        "REST endpoint", {row.name: row for row in application.rest_endpoints.all()}, wanted,
+        lambda name, values: RestEndpoint.objects.create(application=application, name=name,
+                                                         **values))
 
 
 SECTION = Section("restEndpoints", export, check, apply)

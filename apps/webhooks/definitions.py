@@ -99,23 +99,15 @@ def apply(application: Application, value: list[dict], report: LoadReport) -> No
             problems.extend(f"{where}.{key}: {m}" for m in messages)
     if problems:
         raise DefinitionError(problems)
-    existing = {row.name: row for row in application.webhooks.all()}
+    wanted = {}
     for _, doc in found:
-        wanted = _settings(doc)
+        wanted[doc["name"]] = _settings(doc)
         if "secret" in doc:
-            wanted["secret"] = doc["secret"]
-        row = existing.pop(doc["name"], None)
-        if row is None:
-            Webhook.objects.create(application=application, name=doc["name"], **wanted)
-            report.created.append(f"webhook {doc['name']}")
-        elif any(getattr(row, k) != v for k, v in wanted.items()):
-            for k, v in wanted.items():
-                setattr(row, k, v)
-            row.save()
-            report.changed.append(f"webhook {doc['name']}")
-    for name, gone in existing.items():
-        gone.delete()
-        report.changed.append(f"webhook {name} removed")
+            wanted[doc["name"]]["secret"] = doc["secret"]
+    report.replace_rows(
+        "webhook", {row.name: row for row in application.webhooks.all()}, wanted,
+        lambda name, values: Webhook.objects.create(application=application, name=name,
+                                                    **values))
 
 
 SECTION = Section("webhooks", export, check, apply)

@@ -69,6 +69,27 @@ class LoadReport:
     def unchanged(self) -> bool:
         return not (self.created or self.changed or self.records)
 
+    def replace_rows(self, kind: str, existing: dict[Any, Any], wanted: dict[Any, dict],
+                     create: Callable[[Any, dict], Any], name: Callable[[Any], str] = str
+                     ) -> None:
+        """A section's rows become the file's: each wanted one (key -> its values) is created
+        by `create(key, values)`, or saved where a value differs from the row under its key
+        in `existing` (key -> row); the rows the file leaves out are deleted. Each change is
+        reported as `kind` and the key's `name` ("webhook tasks")."""
+        for key, values in wanted.items():
+            row = existing.pop(key, None)
+            if row is None:
+                create(key, values)
+                self.created.append(f"{kind} {name(key)}")
+            elif any(getattr(row, field) != value for field, value in values.items()):
+                for field, value in values.items():
+                    setattr(row, field, value)
+                row.save()
+                self.changed.append(f"{kind} {name(key)}")
+        for key, gone in existing.items():
+            gone.delete()
+            self.changed.append(f"{kind} {name(key)} removed")
+
 
 def property_from(prop: dict, data_model: DataModel | None = None) -> Property:
     candidate = Property(data_model=data_model, name=prop["name"], kind=prop.get("kind", "text"))

@@ -215,21 +215,30 @@ def main(argv: list[str] | None = None) -> int:
                       lambda results: report.save(results["vendor"], results))
 
 
-def build_bench_application(url: str, title: str):
-    """Point this process's Django at the bench database (as the servers will be), migrate it
-    and build and fill the bench application; (its table and column names, the row counts)."""
+def setup_django(url: str, demo: bool = False) -> None:
+    """Point this process's Django at the bench database (as the servers will be) and migrate
+    it; `demo`: load the demo application with its records too."""
     os.environ.update(servers.server_environment(url))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
     # No collectstatic in a checkout: whitenoise warns, as pytest's settings note too.
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
     django.setup()
     from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if demo:
+        call_command("loadapp", "fixtures/demo.json", "--with-data", verbosity=0)
+
+
+def build_bench_application(url: str, title: str):
+    """Migrate the bench database and build and fill the bench application; (its table and
+    column names, the row counts)."""
+    setup_django(url)
     from django.db import connection
 
     from bench import dataset
 
     print(f"\n{title} on {connection.vendor}: building the bench application", flush=True)
-    call_command("migrate", verbosity=0)
     names = dataset.create_schema()
     filled = dataset.fill(names)
     report.say_dataset(filled)

@@ -14,10 +14,9 @@ import statistics
 import sys
 import time
 import urllib.request
-import warnings
 
 from bench import report, servers
-from bench.data_api import bench_database
+from bench.data_api import bench_database, setup_django
 
 PATH = "/api/demo/graphql"
 PROFILE = "5f0c8c3e-6a1d-4a8e-9d7b-2b1f3c4d5e6f"  # the demo's auth profile
@@ -74,17 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="20 rounds, not 100")
     args = parser.parse_args(argv)
     with bench_database(os.environ.get("DATABASE_URL") or "sqlite:///") as url:
-        os.environ.update(servers.server_environment(url))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
-        warnings.filterwarnings("ignore", "No directory at", UserWarning)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        setup_django(url, demo=True)
         from django.db import connection
 
-        call_command("migrate", verbosity=0)
-        call_command("loadapp", "fixtures/demo.json", "--with-data", verbosity=0)
         vendor, version = connection.vendor, report.database_version()
         connection.close()
         logs = report.RESULTS_JSON.parent

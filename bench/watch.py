@@ -17,10 +17,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 
 from bench import report, servers
-from bench.data_api import bench_database
+from bench.data_api import bench_database, setup_django
 
 WATCHERS = 200
 CREATE = 'mutation($name: String) { createTask(input: { name: $name }) { id } }'
@@ -106,20 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rate, seconds = 10.0, 5 if args.quick else 30
     with bench_database(os.environ.get("DATABASE_URL") or "sqlite:///") as url:
-        os.environ.update(servers.server_environment(url))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
-        warnings.filterwarnings("ignore", "No directory at", UserWarning)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        setup_django(url, demo=True)
         from django.db import connection
 
         from apps.identity import server_keys
         from models_registry.models import Application
 
-        call_command("migrate", verbosity=0)
-        call_command("loadapp", "fixtures/demo.json", "--with-data", verbosity=0)
         key = server_keys.create(Application.objects.get(slug="demo"), "bench")[1]
         vendor, version = connection.vendor, report.database_version()
         connection.close()

@@ -24,7 +24,7 @@ from models_registry.application_rows import read_application
 from models_registry.models import Application
 from models_registry.runtime import runtime_models
 
-from . import frames
+from . import frames, metrics
 from .feed import END, Batch, current_feed, database
 from .reading import batch_after, start_position
 
@@ -161,6 +161,7 @@ async def stream(plan: Watch, owner: EventStream):
     subscription = await feed.subscribe(plan.application.pk)
     owner.subscribed(feed, subscription)
     position = plan.position
+    metrics.STREAMS.inc()
     try:
         # what committed before the feed's queue took over: read here, page by page
         while position < subscription.start:
@@ -194,9 +195,12 @@ async def stream(plan: Watch, owner: EventStream):
                 yield text
             position = batch.last
     finally:
+        metrics.STREAMS.dec()
         feed.unsubscribe(subscription)
 
 
 async def _shown(batch, plan: Watch, position: int) -> list[str]:
-    return [text for seq, model_id, text in await batch.frames_for(plan.principal)
-            if seq > position and model_id in plan.model_ids]
+    shown = [text for seq, model_id, text in await batch.frames_for(plan.principal)
+             if seq > position and model_id in plan.model_ids]
+    metrics.SENT.inc(len(shown))
+    return shown

@@ -5,9 +5,11 @@ has one, else polling) and, in one test, by polling."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from apps.data_api.sql.global_ids import GlobalId
@@ -182,3 +184,24 @@ def test_many_watchers_share_one_feed(demo, server, server_key, run):
 
     ids, watching, left = run(body)
     assert len(set(ids)) == 1 and watching == 5 and left == 0
+
+
+def test_metrics_count_open_streams_and_events_sent(demo, server, server_key, run, admin_client):
+    def scraped(name: str) -> float:
+        text = admin_client.get("/metrics").content.decode()
+        return float(re.search(rf"^{name} (\S+)$", text, re.M)[1])
+
+    before = scraped("mortar_watch_events_sent_total")
+
+    async def body():
+        stream = await open_stream(token=server_key)
+        await stream.next()
+        await server.a(CREATE % "counted")
+        await stream.changes(1)
+        open_while = await sync_to_async(scraped)("mortar_watch_streams")
+        await stream.close()
+        return open_while
+
+    assert run(body) == 1
+    assert scraped("mortar_watch_streams") == 0
+    assert scraped("mortar_watch_events_sent_total") == before + 1

@@ -23,12 +23,12 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-# The suite runs twice: on a throwaway PostgreSQL, then on SQLite; Redis serves both; the
-# browser tests drive Debian's Chromium, the GraphQL-over-HTTP audit runs on Debian's Node
-# (each installed with apt-get when missing).
+# The suite runs twice, side by side: on a throwaway PostgreSQL and on SQLite, each with a
+# throwaway Redis; the browser tests drive Debian's Chromium, the GraphQL-over-HTTP audit runs
+# on Debian's Node (each installed with apt-get when missing).
 test: lint
 	MORTAR_SECRET_KEY=test-only-secret-key-not-for-production \
-	  $(PY) scripts/test_services.py --databases postgres,sqlite --browser --node -- \
+	  $(PY) scripts/test_services.py --databases postgres,sqlite --side-by-side --browser --node -- \
 	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every benchmark on a throwaway PostgreSQL, then the data API ones (reads, mutations, identity,

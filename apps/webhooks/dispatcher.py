@@ -50,15 +50,24 @@ def _ensure_thread() -> None:
             _thread.start()
 
 
+def wait_seconds(here: bool, next_sweep: float, due: dict[int, float], now: float
+                 ) -> float | None:
+    """How long the thread may sleep for a wake-up: delivering here, until the next retry or
+    sweep is due; with a broker, for ever (the worker retries, beat sweeps), so that an idle
+    process never spins."""
+    if not here:
+        return None
+    return max(min([next_sweep, *due.values()]) - now, 0)
+
+
 def _loop() -> None:
     due: dict[int, float] = {}  # webhook id -> when its next retry is due (monotonic)
     next_sweep = time.monotonic() + SWEEP_SECONDS
     while True:
-        now = time.monotonic()
-        wait = min([next_sweep, *due.values()]) - now
         applications: set[int] = set()
         try:
-            applications.add(_queue.get(timeout=max(wait, 0)))
+            applications.add(_queue.get(
+                timeout=wait_seconds(in_process(), next_sweep, due, time.monotonic())))
             while True:
                 applications.add(_queue.get_nowait())
         except queue.Empty:
@@ -76,6 +85,9 @@ def _loop() -> None:
                     dispatch.delay(application_id)
         except Exception:  # noqa: BLE001 (the thread must live on; the sweep catches up)
             log.exception("webhooks: dispatch failed")
+            now, later = time.monotonic(), time.monotonic() + SWEEP_SECONDS
+            overdue = [webhook_id for webhook_id, at in due.items() if at <= now]
+            due.update(dict.fromkeys(overdue, later))  # not again at once: no spinning
         finally:
             connections.close_all()  # this thread's own connections
 

@@ -24,8 +24,10 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for the browser tests, closed after them: Playwright's event loop then leaves
+    this thread, where the async tests after them (tests/watch) start loops of their own."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")

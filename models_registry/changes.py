@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.db import DatabaseError, connection, models, transaction
@@ -115,10 +115,22 @@ def model_name_problems_in(application: Application, name: str, data_model_id=No
     return model_name_problems(name, others)
 
 
-def create_model(application: Application, name: str) -> DataModel:
+def create_model(application: Application, name: str,
+                 properties: Sequence[Property] = ()) -> DataModel:
+    """A new model and its table; `properties` (unsaved) come with it in the same change, the
+    table made once with all their columns (a definition file's new model: one schema change,
+    not one per property)."""
     _refuse(model_name_problems_in(application, name), "name")
+    candidate, taken = DataModel(application=application, name=name), set()
+    for prop in properties:
+        prop.data_model = candidate
+        _refuse_problems(property_problems(prop, taken=taken))
+        taken.add(prop.name)
     with schema_change(application) as editor:
         data_model = DataModel.objects.create(application=application, name=name)
+        for prop in properties:
+            prop.data_model = data_model
+        Property.objects.bulk_create(properties)
         editor.create_model(_runtime_class(application, data_model.pk))
     return data_model
 
@@ -180,8 +192,10 @@ def field_names_of(data_model: DataModel, exclude: object = None) -> set[str]:
     return names
 
 
-def property_problems(prop: Property, previous: Property | None = None) -> dict[str, list[str]]:
-    """Everything wrong with adding `prop`, or changing `previous` into `prop`, by form field."""
+def property_problems(prop: Property, previous: Property | None = None,
+                      taken: set[str] | None = None) -> dict[str, list[str]]:
+    """Everything wrong with adding `prop`, or changing `previous` into `prop`, by form field
+    (`taken`: the model's names, for a model not saved yet)."""
     problems: dict[str, list[str]] = {}
 
     def add(field: str, found: list[str]) -> None:
@@ -190,7 +204,8 @@ def property_problems(prop: Property, previous: Property | None = None) -> dict[
 
     data_model = prop.data_model
     add("name", field_name_problems(
-        prop.name, data_model.name, field_names_of(data_model, exclude=previous)))
+        prop.name, data_model.name,
+        field_names_of(data_model, exclude=previous) if taken is None else taken))
     kind = KINDS.get(prop.kind)
     if kind is None:
         add("kind", [f"Unknown kind {prop.kind!r}; choose one of: {', '.join(KINDS)}."])

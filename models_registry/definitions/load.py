@@ -80,8 +80,13 @@ def _apply_schema(document: dict) -> LoadReport:
         in_file.add(name)
         data_model = existing.get(name)
         if data_model is None:
-            data_model = changes.create_model(application, name)
+            properties = [property_from(prop_doc) for prop_doc in model_doc.get("properties", [])]
+            for position, prop in enumerate(properties):
+                prop.position = position
+            changes.create_model(application, name, properties)
             report.created.append(f"model {name}")
+            report.created.extend(f"property {name}.{prop.name}" for prop in properties)
+            continue
         _apply_properties(data_model, model_doc.get("properties", []), report)
     report.not_in_file.extend(f"model {n}" for n in existing if n not in in_file)
     models = {dm.name: dm for dm in application.data_models.all()}  # read once, for all

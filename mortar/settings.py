@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.rest_api",
     "apps.webhooks",  # after rest_api: both extend the application admin, in this order
     "apps.watch",
+    "apps.audit",  # after identity and the data API: it listens to both
     "mortar",  # the wiring's own command: devsetup (make run), which uses every app above
 ]
 
@@ -146,6 +147,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-refresh-tokens": {"task": "apps.identity.tasks.purge_refresh_tokens",
                              "schedule": 3600.0},
     "prune-change-events": {"task": "apps.watch.tasks.prune_change_events", "schedule": 3600.0},
+    "prune-audit-entries": {"task": "apps.audit.tasks.prune_audit_entries",
+                            "schedule": 24 * 3600.0},
     # the at-least-once net of webhook delivery (apps/webhooks/tasks.py)
     "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep",
                        "schedule": MORTAR_WEBHOOK_SWEEP_SECONDS},
@@ -235,6 +238,9 @@ MORTAR_WATCH_HEARTBEAT_SECONDS = float(os.environ.get("MORTAR_WATCH_HEARTBEAT_SE
 MORTAR_WATCH_RETRY_MILLISECONDS = 3000
 MORTAR_WATCH_QUEUE_SIZE = int(os.environ.get("MORTAR_WATCH_QUEUE_SIZE", "256"))
 MORTAR_WATCH_DB_THREADS = int(os.environ.get("MORTAR_WATCH_DB_THREADS", "4"))
+
+# The audit log (apps/audit): days its entries are kept before the daily prune removes them.
+MORTAR_AUDIT_RETENTION_DAYS = int(os.environ.get("MORTAR_AUDIT_RETENTION_DAYS", "365"))
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("apps.rest_api.urls")),
     path("api/", include("apps.data_api.urls")),
     path("", include("apps.ratelimit.urls")),
+    path("", include("apps.audit.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", registry_views.index, name="index"),  # the admin's "View site"

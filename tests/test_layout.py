@@ -19,13 +19,16 @@ RULES = [
     ("models_registry", ["apps", "mortar", "graphql", "graphene", "graphene_django"]),
     ("apps", ["mortar"]),
     ("apps.ratelimit", ["apps.identity", "apps.data_api", "apps.rest_api", "apps.watch",
-                        "apps.webhooks"]),
-    ("apps.identity", ["apps.data_api", "apps.rest_api", "apps.watch", "apps.webhooks"]),
+                        "apps.webhooks", "apps.audit"]),
+    ("apps.identity", ["apps.data_api", "apps.rest_api", "apps.watch", "apps.webhooks",
+                       "apps.audit"]),
     # REST endpoints, watchers and webhooks use the data API, which knows nothing of them
-    ("apps.data_api", ["apps.rest_api", "apps.watch", "apps.webhooks"]),
+    ("apps.data_api", ["apps.rest_api", "apps.watch", "apps.webhooks", "apps.audit"]),
     # the change feed's two readers are independent of each other
-    ("apps.watch", ["apps.webhooks", "apps.rest_api"]),
-    ("apps.webhooks", ["apps.watch", "apps.rest_api"]),
+    ("apps.watch", ["apps.webhooks", "apps.rest_api", "apps.audit"]),
+    ("apps.webhooks", ["apps.watch", "apps.rest_api", "apps.audit"]),
+    # the audit log listens to identity and the data API (their signals): no app knows of it
+    ("apps.rest_api", ["apps.audit"]),
     # the request stage uses the others; write/ may read records back through read/
     ("apps.data_api.read", ["apps.data_api.write", "apps.data_api.request",
                             "apps.data_api.schema", "apps.data_api.views"]),

@@ -24,6 +24,7 @@ from .errors import ApiError, RequestError, error_response
 from .freshness import Freshness, run_fresh
 from .playground import graphiql_page, playground_off_page
 from .request.executor import run_query
+from .signals import tell_refusals
 from .write.files import make_reference, upload_refusal
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -86,6 +87,7 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
         if error.status == 405:
             response["Allow"] = "POST"
         return response
+    tell_refusals(request, application, principal, body)
     return HttpResponse(body, content_type=content_type)
 
 

@@ -26,6 +26,13 @@ class Principal:
         """The actions context: a server key, which may do anything."""
         return self.kind == "server"
 
+    @property
+    def actor(self) -> dict:
+        """Who this is, as change events and the audit log say."""
+        if self.kind == "user":
+            return {"kind": "user", "profile": self.auth_profile, "id": self.user_id}
+        return {"kind": self.kind}
+
 
 ANONYMOUS = Principal("anonymous")
 SERVER = Principal("server")

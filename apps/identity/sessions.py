@@ -19,7 +19,7 @@ from apps.ratelimit.outage_log import OutageLog
 from models_registry.models import Application
 from models_registry.runtime import runtime_models
 
-from . import throttling, tokens
+from . import signals, throttling, tokens
 from .models import AuthProfile
 from .principals import Principal
 
@@ -92,6 +92,8 @@ def login(request: HttpRequest, application: Application, profile_uuid: str, use
              .values_list("pk", profile.password_property.attname).first())
     stored = found[1] if found else None
     if not check_password(password, stored or _dummy_hash()) or not stored:
+        signals.tell("login.failed", application, request, profile=str(profile.uuid),
+                     username=username)
         return dict(NOT_VALID)  # the failure stays counted
     if reservation is not None:
         try:
@@ -101,19 +103,31 @@ def login(request: HttpRequest, application: Application, profile_uuid: str, use
                                 "login stays counted as a failure.", error)
     with transaction.atomic():
         pair = tokens.start_session(profile, found[0])
+    signals.tell("login", application, request, user_actor(profile, found[0]),
+                 username=username)
     return {"isValid": True, "jwtToken": pair.jwt, "refreshToken": pair.refresh_token}
 
 
-def refresh(application: Application, token: str) -> dict:
+def user_actor(profile: AuthProfile, user_id: int) -> dict:
+    return {"kind": "user", "profile": str(profile.uuid), "id": user_id}
+
+
+def refresh(application: Application, token: str, request: HttpRequest | None = None) -> dict:
     pair = tokens.redeem(application, token)
-    if pair is None:
+    if isinstance(pair, tokens.Reused):
+        signals.tell("refresh.reused", application, request,
+                     user_actor(pair.profile, pair.user_id), family=str(pair.family))
+    if not isinstance(pair, tokens.Pair):
         return {**NOT_VALID, "refreshExpiresIn": None}
     return {"isValid": True, "jwtToken": pair.jwt, "refreshToken": pair.refresh_token,
             "refreshExpiresIn": pair.refresh_expires_in}
 
 
-def revoke(application: Application, token: str) -> dict:
+def revoke(application: Application, token: str, request: HttpRequest | None = None) -> dict:
     row = tokens.revoke(application, token)
+    if row is not None:
+        signals.tell("refresh.revoked", application, request,
+                     user_actor(row.auth_profile, row.user_id), family=str(row.family))
     return {"removed": row is not None, "refreshId": row.pk if row else None}
 
 

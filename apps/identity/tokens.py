@@ -152,8 +152,18 @@ def start_session(profile: AuthProfile, user_id: int) -> Pair:
                  timezone.now())
 
 
-def redeem(application: Application, text: str) -> Pair | None:
-    """The next pair for a refresh token, or None (unknown, expired, revoked or reused)."""
+@dataclass(frozen=True)
+class Reused:
+    """A spent refresh token sent again: its whole login (`family`) was revoked."""
+
+    profile: AuthProfile
+    user_id: int
+    family: uuid.UUID
+
+
+def redeem(application: Application, text: str) -> Pair | Reused | None:
+    """The next pair for a refresh token; Reused when it was spent already (the login is
+    revoked); None when unknown, expired or revoked."""
     now = timezone.now()
     with transaction.atomic():
         row = (RefreshToken.objects.select_for_update()
@@ -172,7 +182,7 @@ def redeem(application: Application, text: str) -> Pair | None:
                 and now - row.spent_at <= grace):
             return _pair(profile, child, _child_text(text), now)
         revoke_family(row.family, now)
-        return None
+        return Reused(profile, row.user_id, row.family)
 
 
 def revoke_family(family: uuid.UUID, now: datetime | None = None) -> int:
@@ -182,8 +192,8 @@ def revoke_family(family: uuid.UUID, now: datetime | None = None) -> int:
 
 def revoke(application: Application, text: str) -> RefreshToken | None:
     """Revoke the login a refresh token belongs to (its whole family); the row, or None."""
-    row = RefreshToken.objects.filter(token_hash=_hash(text),
-                                      auth_profile__application=application).first()
+    row = RefreshToken.objects.select_related("auth_profile").filter(
+        token_hash=_hash(text), auth_profile__application=application).first()
     if row is None:
         return None
     revoke_family(row.family)

@@ -21,7 +21,7 @@ from .backends import BackendUnavailable, backend
 from .status import bucket_levels
 
 
-def _refusal(request: HttpRequest) -> HttpResponse | None:
+def ops_refusal(request: HttpRequest) -> HttpResponse | None:
     """None when the caller may see ops data; else 401 (who are you?) or 403 (not staff)."""
     user = getattr(request, "user", None)
     if user is not None and user.is_active and user.is_staff:
@@ -49,7 +49,7 @@ def _is_ops_token(token: str) -> bool:
 
 @require_GET
 def ratelimits(request: HttpRequest) -> HttpResponse:
-    refusal = _refusal(request)
+    refusal = ops_refusal(request)
     if refusal is not None:
         return refusal
     try:
@@ -90,7 +90,7 @@ def reset_ratelimits(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def prometheus_metrics(request: HttpRequest) -> HttpResponse:
-    refusal = _refusal(request)
+    refusal = ops_refusal(request)
     if refusal is not None:
         return refusal
     return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

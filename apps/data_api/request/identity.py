@@ -31,9 +31,9 @@ def identity_json(context: Context, action: str, field_def: GraphQLField,
             result = sessions.login(request, application, args["authProfileUuid"],
                                     args["username"], args["password"])
         elif action == "refreshToken":
-            result = sessions.refresh(application, args["token"])
+            result = sessions.refresh(application, args["token"], request)
         elif action == "revokeRefreshToken":
-            result = sessions.revoke(application, args["token"])
+            result = sessions.revoke(application, args["token"], request)
         else:
             result = sessions.generate_jwt(application, principal, args["userId"],
                                            args["authProfileUuid"], args.get("customFields"))

@@ -21,7 +21,6 @@ from graphql import GraphQLField
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
-from apps.identity.principals import Principal
 from models_registry.events import CREATE, ChangeBatch
 from models_registry.kinds import KINDS
 from models_registry.specs import RelationEnd
@@ -67,7 +66,7 @@ class Mutation(abc.ABC):
                 self.require(self.operation)
             with transaction.atomic():
                 result = self.perform(args)
-                self.changes.flush(self.application.pk, actor(self.access.principal))
+                self.changes.flush(self.application.pk, self.access.principal.actor)
                 return result
         except ApiError:
             raise
@@ -265,13 +264,6 @@ def input_fields(record: RecordInput) -> tuple[str, ...]:
     """The API names of the fields a record's input set: properties and belongs-to relations
     (in the input type's order), then has-many and habtm operations."""
     return (*record.names.values(), *record.many)
-
-
-def actor(principal: Principal) -> dict:
-    """Who made a change, as its events say."""
-    if principal.kind == "user":
-        return {"kind": "user", "profile": principal.auth_profile, "id": principal.user_id}
-    return {"kind": principal.kind}
 
 
 def linked_ids(end: RelationEnd, record_ids: list[int]) -> set[int]:

@@ -1,0 +1,159 @@
+"""The audit log's own entries: logins (good and bad), a refresh token's reuse and revocation,
+refused permissions; each with who, from where and when; read by ops at /ops/audit (cursor
+pages, filters, JSON Lines) and in the admin, never changed or deleted but by pruning."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from apps.audit import tasks
+from apps.audit.models import AuditEntry
+from apps.audit.record import record
+
+from ..data_api.conftest import demo  # noqa: F401
+from ..identity.conftest import LOGIN, REFRESH, REVOKE, Caller, caller, profile  # noqa: F401
+
+OPS_TOKEN = "ops-token-for-audit-tests-0123456789"
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AuditTest/1.0"
+
+
+@pytest.fixture(autouse=True)
+def ops_token(settings):
+    settings.MORTAR_OPS_TOKEN = OPS_TOKEN
+
+
+def login(caller: Caller, profile, password="betty-demo-1") -> dict:  # noqa: F811
+    response = caller.post(LOGIN, {"uuid": str(profile.uuid), "username": "betty@example.com",
+                                   "password": password},
+                           HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    return response.json()["data"]["login"]
+
+
+def audit(caller: Caller, **params) -> dict:  # noqa: F811
+    response = caller.client.get("/ops/audit", params,
+                                 HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_logins_good_and_bad_are_recorded_with_who_and_from_where(caller, profile):  # noqa: F811
+    assert login(caller, profile, password="wrong")["isValid"] is False
+    assert login(caller, profile)["isValid"] is True
+    failed, good = AuditEntry.objects.order_by("id")
+    assert (failed.action, failed.application, failed.actor_label) == (
+        "login.failed", "demo", "anonymous")
+    assert failed.details == {"profile": str(profile.uuid), "username": "betty@example.com"}
+    assert (good.action, good.actor["kind"], good.ip, good.user_agent) == (
+        "login", "user", "203.0.113.7", BROWSER)
+    assert good.actor == {"kind": "user", "profile": str(profile.uuid), "id": good.actor["id"]}
+    assert "password" not in json.dumps([failed.details, good.details])
+
+
+def test_a_reused_refresh_token_and_a_revocation_are_recorded(caller, profile):  # noqa: F811
+    first = login(caller, profile)["refreshToken"]
+    second = caller.data(REFRESH, {"token": first})["refreshToken"]["refreshToken"]
+    caller.data(REFRESH, {"token": second})  # the second spent too: no grace left for the first
+    assert caller.data(REFRESH, {"token": first})["refreshToken"]["isValid"] is False  # reused
+    reused = AuditEntry.objects.get(action="refresh.reused")
+    assert reused.actor["kind"] == "user" and reused.details["family"]
+    again = login(caller, profile)["refreshToken"]
+    assert caller.data(REVOKE, {"token": again})["revokeRefreshToken"]["removed"] is True
+    revoked = AuditEntry.objects.get(action="refresh.revoked")
+    assert revoked.actor == reused.actor
+
+
+def test_a_refused_permission_is_recorded_with_the_refusal(caller, demo):  # noqa: F811
+    body = caller.post('mutation { createTask(input: { name: "x" }) { id } }',
+                       HTTP_USER_AGENT=BROWSER).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    entry = AuditEntry.objects.get(action="permission.refused")
+    assert (entry.application, entry.actor, entry.user_agent) == (
+        "demo", {"kind": "anonymous"}, BROWSER)
+    assert entry.details["refusals"] == [{"message": body["errors"][0]["message"],
+                                          "path": ["createTask"]}]
+    caller.data("{ allTask(take: 1) { totalCount } }")  # allowed: nothing more recorded
+    assert AuditEntry.objects.count() == 1
+
+
+def test_ops_read_it_newest_first_filtered_and_paged(caller, profile):  # noqa: F811
+    for _ in range(3):
+        login(caller, profile, password="wrong")
+    login(caller, profile)
+    anonymous = caller.client.get("/ops/audit")
+    assert anonymous.status_code == 401
+    everything = audit(caller)["entries"]
+    assert [e["action"] for e in everything] == ["login"] + ["login.failed"] * 3
+    assert everything[0]["ip"] == "203.0.113.7" and everything[0]["app"] == "demo"
+    assert [e["action"] for e in audit(caller, action="login.failed")["entries"]] == [
+        "login.failed"] * 3
+    assert len(audit(caller, actor="user ")["entries"]) == 1
+    assert audit(caller, app="other")["entries"] == []
+
+    seen, after = [], None
+    while True:  # two at a time: every entry once, in order
+        page = audit(caller, first=2, **({"after": after} if after else {}))
+        seen += [e["id"] for e in page["entries"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [e["id"] for e in everything]
+
+    since = (timezone.now() - timedelta(minutes=5)).isoformat()
+    assert len(audit(caller, since=since)["entries"]) == 4
+    assert audit(caller, until=since)["entries"] == []
+
+
+def test_json_lines_export_every_matching_entry(caller, profile):  # noqa: F811
+    for _ in range(3):
+        login(caller, profile, password="wrong")
+    response = caller.client.get("/ops/audit", {"format": "jsonl", "action": "login.failed"},
+                                 HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
+    assert response["Content-Type"] == "application/jsonl"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert [json.loads(line)["action"] for line in lines] == ["login.failed"] * 3
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"since": "yesterday"}, "since: expected a date and time with its zone"),
+    ({"until": "2026-12-03T10:00:00"}, "until: expected a date and time with its zone"),
+    ({"since": "2026-12-03T10:00:00Z", "until": "2026-12-02T10:00:00Z"},
+     "since is after until: give a time range that runs forward."),
+    ({"first": "0"}, "first: expected a page size from 1 to 500."),
+    ({"after": "forged"}, "after: not a cursor of this log; pass a page's endCursor."),
+    ({"record": "x"}, "record: expected a record id (a whole number)."),
+])
+def test_a_bad_query_is_bad_user_input(caller, demo, params, message):  # noqa: F811
+    response = caller.client.get("/ops/audit", params, HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"].startswith(message)
+
+
+def test_entries_cannot_be_changed_or_deleted_but_are_pruned_past_retention(
+        admin_client, db):
+    old = record("login", "demo", {"kind": "anonymous"})
+    AuditEntry.objects.filter(pk=old.pk).update(  # as if written long ago
+        at=timezone.now() - timedelta(days=django_settings.MORTAR_AUDIT_RETENTION_DAYS + 1))
+    recent = record("login", "demo", {"kind": "anonymous"})
+    with pytest.raises(ValueError, match="written once"):
+        recent.save()
+    with pytest.raises(ValueError, match="only by pruning"):
+        recent.delete()
+    assert admin_client.get("/admin/audit/auditentry/").status_code == 200
+    url = f"/admin/audit/auditentry/{recent.pk}/"
+    assert admin_client.post(url + "delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/audit/auditentry/add/").status_code == 403
+    admin_client.post(url + "change/", {"action": "login.failed"})
+    recent.refresh_from_db()
+    assert recent.action == "login"
+
+    assert tasks.prune_audit_entries() == 1
+    assert list(AuditEntry.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert "apps.audit.tasks.prune_audit_entries" in {
+        entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}

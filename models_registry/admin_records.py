@@ -27,7 +27,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from .events import CREATE, UPDATE, ChangeBatch, admin_actor, delete_records, note_links
+from .events import (
+    CREATE,
+    UPDATE,
+    ChangeBatch,
+    Origin,
+    admin_actor,
+    delete_records,
+    note_links,
+)
 from .files import file_url
 from .kinds import KINDS, FileKind, Kind, PasswordKind
 from .models import DataModel, Relation
@@ -321,7 +329,8 @@ class RecordBrowser:
                 changes.add(cls, [record.pk], CREATE if adding else UPDATE, form.changed_fields())
                 for attname, end in ends.items():
                     note_links(changes, end, before.get(attname, set()), linked(record, attname))
-                changes.flush(data_model.application_id, admin_actor(request.user))
+                changes.flush(data_model.application_id, admin_actor(request.user),
+                              Origin.of(request))
         except IntegrityError:
             form.add_error(
                 None,
@@ -348,7 +357,8 @@ class RecordBrowser:
                 with transaction.atomic(using=router.db_for_write(cls)):
                     changes = ChangeBatch()
                     delete_records(cls, [record.pk], changes)
-                    changes.flush(data_model.application_id, admin_actor(request.user))
+                    changes.flush(data_model.application_id, admin_actor(request.user),
+                                  Origin.of(request))
                 messages.success(request, f"{name} was deleted.")
                 return HttpResponseRedirect(record_url("list", data_model.pk))
         except (ProtectedError, RestrictedError) as error:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import connection, router, transaction
 from django.db.models import QuerySet
@@ -50,6 +51,25 @@ NOTIFY_CHANNEL = "mortar_events"
 def admin_actor(user) -> dict:
     """A builder in the admin's record browser."""
     return {"kind": "admin", "id": user.pk, "username": user.get_username()}
+
+
+class Origin(NamedTuple):
+    """Where a write came from: the client's address as the web server saw it (REMOTE_ADDR;
+    behind a proxy, the proxy's) and its user agent (cut to what is kept)."""
+
+    ip: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def of(cls, request) -> Origin:
+        if request is None:
+            return cls()
+        return cls(request.META.get("REMOTE_ADDR") or None,
+                   request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH])
+
+
+USER_AGENT_LENGTH = ChangeEvent._meta.get_field("user_agent").max_length
+NOWHERE = Origin()  # the loader's, and a write's without a request
 
 
 class ChangeBatch:
@@ -116,7 +136,7 @@ class ChangeBatch:
                           for kind, ids in by_kind.values())
         return groups
 
-    def flush(self, application_id: int, actor: dict) -> None:
+    def flush(self, application_id: int, actor: dict, origin: Origin = NOWHERE) -> None:
         """Write the noted changes as events of the application; the last thing a write's
         transaction does (nothing when nothing was noted).
 
@@ -144,18 +164,18 @@ class ChangeBatch:
                 f"ON CONFLICT (application_id) DO UPDATE SET last = {counter}.last + "
                 f"excluded.last RETURNING last{notify}", [application_id, count])
             first = cursor.fetchone()[0] - count + 1
-            cursor.execute(*_insert_events(application_id, first, groups, actor))
+            cursor.execute(*_insert_events(application_id, first, groups, actor, origin))
         last = first + count - 1
         transaction.on_commit(lambda: events_committed.send_robust(
             None, application_id=application_id, last_seq=last))
 
 
-def _insert_events(application_id: int, first: int, groups: list, actor: dict
-                   ) -> tuple[str, list]:
+def _insert_events(application_id: int, first: int, groups: list, actor: dict,
+                   origin: Origin) -> tuple[str, list]:
     """One INSERT of the events (seq from `first` on, in the order of `groups`)."""
     table = connection.ops.quote_name(ChangeEvent._meta.db_table)
     columns = ("application_id, seq, data_model_id, model, record_id, operation, fields, actor, "
-               "created_at")
+               "ip, user_agent, created_at")
     created = ChangeEvent._meta.get_field("created_at").get_db_prep_value(
         timezone.now(), connection)
     if connection.vendor == "postgresql":
@@ -170,20 +190,21 @@ def _insert_events(application_id: int, first: int, groups: list, actor: dict
         return (f"INSERT INTO {table} ({columns}) SELECT %s, %s + e.n, "
                 "(CAST(%s AS integer[]))[e.k], (CAST(%s AS text[]))[e.k], e.r, "
                 "(CAST(%s AS text[]))[e.k], (CAST(%s AS jsonb[]))[e.k], CAST(%s AS jsonb), "
-                "CAST(%s AS timestamptz) FROM unnest("
+                "CAST(%s AS inet), %s, CAST(%s AS timestamptz) FROM unnest("
                 "CAST(string_to_array(%s, ',') AS bigint[]), "
                 "CAST(string_to_array(%s, ',') AS integer[])) WITH ORDINALITY AS e(r, k, n)",
                 [application_id, first - 1, [group[0] for group in groups],
                  [group[1] for group in groups], [group[2] for group in groups],
-                 [json.dumps(group[3]) for group in groups], json.dumps(actor), created,
-                 record_ids, numbers])
+                 [json.dumps(group[3]) for group in groups], json.dumps(actor), origin.ip,
+                 origin.user_agent, created, record_ids, numbers])
     # json_each's key is the array index, from 0; json_extract of an array is its JSON text
     events = json.dumps([[model_id, name, record_id, operation, fields]
                          for model_id, name, operation, fields, ids in groups
                          for record_id in ids])
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(5))
-    return (f"INSERT INTO {table} ({columns}) SELECT %s, %s + key, {picks}, %s, %s "
-            "FROM json_each(%s)", [application_id, first, json.dumps(actor), created, events])
+    return (f"INSERT INTO {table} ({columns}) SELECT %s, %s + key, {picks}, %s, %s, %s, %s "
+            "FROM json_each(%s)", [application_id, first, json.dumps(actor), origin.ip,
+                                   origin.user_agent, created, events])
 
 
 # -- relations --------------------------------------------------------------------------------

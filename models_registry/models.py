@@ -240,6 +240,9 @@ class ChangeEvent(models.Model):
     # {"kind": "server"}, {"kind": "anonymous"}, {"kind": "admin", "id", "username"},
     # {"kind": "loader"}.
     actor = models.JSONField()
+    # From where: the client's address (REMOTE_ADDR) and user agent; none for the loader.
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from graphql import GraphQLSchema
 
 from apps.identity.access import Access
+from models_registry.events import NOWHERE, Origin
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels
 
@@ -27,3 +28,4 @@ class Context:
     access: Access
     fragments: dict
     variables: dict
+    origin: Origin = NOWHERE  # where the request came from, for the change events

@@ -14,6 +14,8 @@ from django.utils import timezone
 from apps.audit import tasks
 from apps.audit.models import AuditEntry
 from apps.audit.record import record
+from apps.identity import server_keys
+from models_registry.models import ChangeEvent
 
 from ..data_api.conftest import demo  # noqa: F401
 from ..identity.conftest import LOGIN, REFRESH, REVOKE, Caller, caller, profile  # noqa: F401
@@ -86,35 +88,58 @@ def test_ops_read_it_newest_first_filtered_and_paged(caller, profile):  # noqa: 
     login(caller, profile)
     anonymous = caller.client.get("/ops/audit")
     assert anonymous.status_code == 401
-    everything = audit(caller)["entries"]
-    assert [e["action"] for e in everything] == ["login"] + ["login.failed"] * 3
-    assert everything[0]["ip"] == "203.0.113.7" and everything[0]["app"] == "demo"
+    newest = audit(caller, first=5)["entries"]
+    # the logins, then the demo's records as its definition file loaded them
+    assert [e["action"] for e in newest] == ["login"] + ["login.failed"] * 3 + ["record.create"]
+    assert newest[0]["ip"] == "203.0.113.7" and newest[0]["app"] == "demo"
+    assert newest[4]["actor"] == {"kind": "loader"}
     assert [e["action"] for e in audit(caller, action="login.failed")["entries"]] == [
         "login.failed"] * 3
-    assert len(audit(caller, actor="user ")["entries"]) == 1
+    assert len(audit(caller, actor="user")["entries"]) == 1
     assert audit(caller, app="other")["entries"] == []
+    since = (timezone.now() - timedelta(minutes=5)).isoformat()
+    assert len(audit(caller, since=since, action="login.failed")["entries"]) == 3
+    assert audit(caller, until=since)["entries"] == []
 
+    everything = [json.loads(line) for line in export(caller)]
+    assert len(everything) == 4 + ChangeEvent.objects.count()
     seen, after = [], None
-    while True:  # two at a time: every entry once, in order
-        page = audit(caller, first=2, **({"after": after} if after else {}))
-        seen += [e["id"] for e in page["entries"]]
+    while True:  # seven at a time, across both sources: every entry once, in the same order
+        page = audit(caller, first=7, **({"after": after} if after else {}))
+        seen += [(e["action"], e["id"]) for e in page["entries"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert seen == [e["id"] for e in everything]
+    assert seen == [(e["action"], e["id"]) for e in everything]
 
-    since = (timezone.now() - timedelta(minutes=5)).isoformat()
-    assert len(audit(caller, since=since)["entries"]) == 4
-    assert audit(caller, until=since)["entries"] == []
+
+def export(caller: Caller, **params) -> list[str]:  # noqa: F811
+    response = caller.client.get("/ops/audit", {"format": "jsonl", **params},
+                                 HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
+    assert response["Content-Type"] == "application/jsonl"
+    return b"".join(response.streaming_content).decode().splitlines()
+
+
+def test_record_changes_are_the_change_events_with_who_and_from_where(caller, demo):  # noqa: F811
+    key = server_keys.create(demo, "audit")[1]
+    created = caller.client.post(
+        "/api/demo/graphql", json.dumps({"query": 'mutation { createTask(input: '
+                                                  '{ name: "Audited" }) { id } }'}),
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
+        HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.4").json()["data"]["createTask"]["id"]
+    (entry,) = audit(caller, model="Task", record=str(created))["entries"]
+    assert entry["action"] == "record.create" and entry["actor"] == {"kind": "server"}
+    assert (entry["ip"], entry["userAgent"], entry["details"]["fields"]) == (
+        "198.51.100.4", BROWSER, ["name"])
+    assert AuditEntry.objects.count() == 0  # nothing written twice
+    assert audit(caller, action="record.create", actor="server")["entries"] == [entry]
+    assert audit(caller, action="record.delete", model="Task")["entries"] == []
 
 
 def test_json_lines_export_every_matching_entry(caller, profile):  # noqa: F811
     for _ in range(3):
         login(caller, profile, password="wrong")
-    response = caller.client.get("/ops/audit", {"format": "jsonl", "action": "login.failed"},
-                                 HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
-    assert response["Content-Type"] == "application/jsonl"
-    lines = b"".join(response.streaming_content).decode().splitlines()
+    lines = export(caller, action="login.failed")
     assert [json.loads(line)["action"] for line in lines] == ["login.failed"] * 3
 
 
@@ -125,7 +150,8 @@ def test_json_lines_export_every_matching_entry(caller, profile):  # noqa: F811
      "since is after until: give a time range that runs forward."),
     ({"first": "0"}, "first: expected a page size from 1 to 500."),
     ({"after": "forged"}, "after: not a cursor of this log; pass a page's endCursor."),
-    ({"record": "x"}, "record: expected a record id (a whole number)."),
+    ({"record": "x"}, "record: expected a whole number."),
+    ({"actor": "robot"}, "actor: one of user, server, anonymous, admin, loader."),
 ])
 def test_a_bad_query_is_bad_user_input(caller, demo, params, message):  # noqa: F811
     response = caller.client.get("/ops/audit", params, HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")

@@ -66,7 +66,8 @@ class Mutation(abc.ABC):
                 self.require(self.operation)
             with transaction.atomic():
                 result = self.perform(args)
-                self.changes.flush(self.application.pk, self.access.principal.actor)
+                self.changes.flush(self.application.pk, self.access.principal.actor,
+                                   self.context.origin)
                 return result
         except ApiError:
             raise

@@ -63,8 +63,9 @@ class Application(models.Model):
     )
     event_retention_hours = models.PositiveIntegerField(
         default=24, validators=[MinValueValidator(1)],
-        help_text="How long change events are kept: a watcher reconnecting after a gap longer "
-        "than this is told to reload (event: reset), and older events are pruned.")
+        help_text="How long change events are kept for watchers: one reconnecting after a gap "
+        "longer than this is told to reload (event: reset). Events are pruned past this or "
+        "the audit log's retention, whichever is longer.")
     webhook_private_targets = models.BooleanField(
         default=False, help_text="Let webhooks call loopback and private network addresses "
         "(off: only public ones, so that a webhook cannot reach services behind the server).")

@@ -27,7 +27,23 @@ def kept(application: Application) -> list[int]:
                 .values_list("seq", flat=True))
 
 
-def test_pruning_deletes_only_events_past_each_applications_retention(demo):
+@pytest.fixture
+def feed_retention_only(settings):
+    """The audit log keeps events longer by default (they are its record changes): off here,
+    so the feed's retention alone decides."""
+    settings.MORTAR_AUDIT_RETENTION_DAYS = 0
+
+
+def test_the_audit_log_keeps_events_past_the_feeds_retention_for_its_own(demo, settings):
+    settings.MORTAR_AUDIT_RETENTION_DAYS = 3
+    age(demo, [1, 2], hours=48)  # past the feed's 24 h, within the audit log's 3 days
+    age(demo, [3], hours=24 * 3 + 1)
+    assert prune_events() == 1
+    assert kept(demo)[:2] == [1, 2]
+
+
+def test_pruning_deletes_only_events_past_each_applications_retention(demo,
+                                                                      feed_retention_only):
     other = Application.objects.create(slug="other", name="Other", event_retention_hours=1)
     ChangeEvent.objects.bulk_create(
         ChangeEvent(application=other, seq=n, model="X", record_id=n, operation="create",
@@ -43,7 +59,7 @@ def test_pruning_deletes_only_events_past_each_applications_retention(demo):
     assert prune_events() == 0
 
 
-def test_the_task_prunes_and_beat_runs_it_hourly(demo):
+def test_the_task_prunes_and_beat_runs_it_hourly(demo, feed_retention_only):
     age(demo, [1, 2], hours=48)
     assert tasks.prune_change_events.apply().get() == 2  # as a worker runs it
     schedule = settings.CELERY_BEAT_SCHEDULE["prune-change-events"]
@@ -80,7 +96,7 @@ def test_events_tail_says_what_is_wrong(demo):
         tail("demo", "--models", "Task,Nope")
 
 
-def test_events_prune_and_help(demo, capsys):
+def test_events_prune_and_help(demo, capsys, feed_retention_only):
     age(demo, [1], hours=48)
     out = StringIO()
     call_command("events", "prune", stdout=out)

@@ -33,7 +33,8 @@ class Command(BaseCommand):
         tail.add_argument("--count", type=int, metavar="N",
                           help="stop after printing N events")
         actions.add_parser("prune", help="Delete the events past each application's "
-                           "retention (event_retention_hours).")
+                           "retention (event_retention_hours) and the audit log's "
+                           "(MORTAR_AUDIT_RETENTION_DAYS), whichever is longer.")
 
     def handle(self, *args, action: str, **options):
         if action == "prune":

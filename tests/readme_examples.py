@@ -42,6 +42,7 @@ class Curl:
     data: str | None = None
     silent: bool = False
     with_headers: bool = False  # -i: the output starts with the status and headers
+    head: int | None = None  # `| head -N`: the first N lines of the output are shown
 
     @property
     def path(self) -> str:
@@ -55,6 +56,11 @@ class Curl:
         assert words[0] == "curl", command
         options = iter(words[1:])
         for word in options:
+            if word == "|":
+                pipe = list(options)
+                assert pipe[0] == "head" and pipe[1].startswith("-"), command
+                curl.head = int(pipe[1][1:])
+                break
             if word in ("-X", "-H", "-d"):
                 value = next(options)
                 if word == "-X":
@@ -99,7 +105,8 @@ def section_examples(heading: str) -> Iterator[Example]:
             if line.startswith("$ "):
                 if command:
                     yield Example(Curl.parse(command), output, before)
-                command, output = line[2:], []
+                # a shell line that is not curl (`TOKEN=$(…)`) is the test's to mirror
+                command, output = (line[2:] if line.startswith("$ curl") else None), []
             elif command and command.endswith("\\"):
                 command = command[:-1] + line
             elif command and not output and unfinished(command):

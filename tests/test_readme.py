@@ -365,3 +365,39 @@ def test_the_webhook_example_is_delivered_signed_as_shown(dev_server):
     assert re.fullmatch(id_pattern.format(payload["data"]["seq"]),
                         f"webhook-id: {headers['webhook-id']}")
     check_node_id(payload["data"])
+
+
+def test_the_audit_log_examples_answer_as_shown(dev_server):
+    """After a wrong password for Betty, the README's two /ops/audit curls, with the ops token
+    `make run` wrote (as `TOKEN=$(grep … var/dev.env …)` reads it)."""
+    token = (dev_server.data_dir / "dev.env").read_text().split("MORTAR_OPS_TOKEN=")[1].split()[0]
+    login = json.dumps({"query": 'mutation { login(authProfileUuid: "5f0c8c3e-6a1d-4a8e-9d7b-'
+                                 '2b1f3c4d5e6f", username: "betty@example.com", password: '
+                                 '"wrong") { isValid } }'}).encode()
+    with urllib.request.urlopen(urllib.request.Request(
+            f"{dev_server.url}/api/demo/graphql", data=login,
+            headers={"Content-Type": "application/json", "User-Agent": "curl/7.88.1"}),
+            timeout=30) as response:
+        assert json.load(response)["data"]["login"]["isValid"] is False
+    examples = list(section_examples("### Audit log"))
+    assert len(examples) == 2
+    for example in examples:
+        headers = {name: value.replace("$TOKEN", token)
+                   for name, value in example.curl.headers.items()}
+        request = urllib.request.Request(dev_server.url + example.curl.path, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            lines = response.read().decode().splitlines()[:example.curl.head]
+        assert len(lines) == len(example.output)
+        for got, shown in zip(lines, example.output, strict=True):
+            got, shown = json.loads(got), json.loads(shown)
+            entries = got["entries"] if "entries" in got else [got]
+            shown_entries = shown["entries"] if "entries" in shown else [shown]
+            assert len(entries) == len(shown_entries)
+            for entry, shown_entry in zip(entries, shown_entries, strict=True):
+                assert entry.keys() == shown_entry.keys()
+                same = ("app", "action", "model", "actor", "actorLabel", "ip", "details")
+                if shown_entry["action"] == "record.create":
+                    same = ("app", "action", "model", "recordId", "actor", "actorLabel", "ip")
+                assert {k: entry[k] for k in same} == {k: shown_entry[k] for k in same}
+            if "pageInfo" in shown:
+                assert got["pageInfo"]["hasNextPage"] == shown["pageInfo"]["hasNextPage"]

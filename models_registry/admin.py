@@ -33,8 +33,9 @@ from .admin_forms import (
 )
 from .admin_records import RecordBrowser, counted, record_count, record_counts
 from .admin_style import AdminStyle
+from .events import actor_label
 from .kinds import KINDS
-from .models import Application, DataModel, Property, Relation
+from .models import Application, ChangeEvent, DataModel, Property, Relation
 from .schema_picture import schema_svg
 
 
@@ -440,3 +441,33 @@ class PropertyAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for prop in queryset:
             changes.delete_property(prop)
+
+
+@admin.register(ChangeEvent)
+class RecordChangeAdmin(admin.ModelAdmin):
+    """Every record change, as the audit log keeps it (the change events): who, when, from
+    where, which record and fields; read only."""
+
+    list_display = ("created_at", "application", "model", "record_id", "operation",
+                    "changed_fields", "who", "ip")
+    list_filter = ("application", "operation", "model")
+    search_fields = ("model", "=record_id", "ip", "user_agent")
+    date_hierarchy = "created_at"
+    list_select_related = ("application",)
+
+    @admin.display(description="fields")
+    def changed_fields(self, event: ChangeEvent) -> str:
+        return ", ".join(event.fields)
+
+    @admin.display(description="who")
+    def who(self, event: ChangeEvent) -> str:
+        return actor_label(event.actor)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -53,6 +53,17 @@ def admin_actor(user) -> dict:
     return {"kind": "admin", "id": user.pk, "username": user.get_username()}
 
 
+def actor_label(actor: dict) -> str:
+    """Who, in words (the admin shows and searches it): `user 7 (profile …)`, `server key`,
+    `anonymous`, `admin alice`, `loader`."""
+    kind = actor.get("kind", "anonymous")
+    if kind == "user":
+        return f"user {actor.get('id')} (profile {actor.get('profile')})"
+    if kind == "admin":
+        return f"admin {actor.get('username')}"
+    return "server key" if kind == "server" else kind
+
+
 class Origin(NamedTuple):
     """Where a write came from: the client's address as the web server saw it (REMOTE_ADDR;
     behind a proxy, the proxy's) and its user agent (cut to what is kept)."""

@@ -248,6 +248,7 @@ class ChangeEvent(models.Model):
 
     class Meta:
         ordering = ["application", "seq"]
+        verbose_name = "record change"
         constraints = [
             # also the index the feed reads by (application, seq > n)
             models.UniqueConstraint(fields=["application", "seq"], name="changeevent_seq"),

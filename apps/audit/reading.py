@@ -15,10 +15,10 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from models_registry.events import actor_label
 from models_registry.models import ChangeEvent
 
 from .models import AuditEntry
-from .record import actor_label
 
 PAGE, MOST = 50, 500
 RECORD_ACTIONS = {f"record.{op}": op for op in ChangeEvent.Operation.values}

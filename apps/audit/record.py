@@ -6,20 +6,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils import timezone
 
-from models_registry.events import Origin
+from models_registry.events import Origin, actor_label
 
 from .models import AuditEntry
-
-
-def actor_label(actor: dict) -> str:
-    """Who, in words (the admin shows and searches it): `user 7 (profile …)`, `server key`,
-    `anonymous`, `admin alice`, `loader`."""
-    kind = actor.get("kind", "anonymous")
-    if kind == "user":
-        return f"user {actor.get('id')} (profile {actor.get('profile')})"
-    if kind == "admin":
-        return f"admin {actor.get('username')}"
-    return "server key" if kind == "server" else kind
 
 
 def record(action: str, application: str, actor: dict, request: HttpRequest | None = None,

@@ -183,3 +183,18 @@ def test_entries_cannot_be_changed_or_deleted_but_are_pruned_past_retention(
     assert list(AuditEntry.objects.values_list("pk", flat=True)) == [recent.pk]
     assert "apps.audit.tasks.prune_audit_entries" in {
         entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_builders_read_record_changes_in_the_admin_read_only(admin_client, demo):  # noqa: F811
+    listing = admin_client.get("/admin/models_registry/changeevent/",
+                               {"model": "Project", "operation": "create"})
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "loader" in page and "Project" in page
+    shown = listing.context["cl"].result_count
+    assert shown == ChangeEvent.objects.filter(model="Project", operation="create").count() > 0
+    event = ChangeEvent.objects.filter(model="Project").first()
+    url = f"/admin/models_registry/changeevent/{event.pk}/"
+    assert admin_client.post(url + "delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/models_registry/changeevent/add/").status_code == 403
+    assert ChangeEvent.objects.filter(pk=event.pk).exists()

@@ -61,7 +61,9 @@ def actor_label(actor: dict) -> str:
         return f"user {actor.get('id')} (profile {actor.get('profile')})"
     if kind == "admin":
         return f"admin {actor.get('username')}"
-    return "server key" if kind == "server" else kind
+    if kind == "server":
+        return f"server key {actor['key']}" if actor.get("key") else "server key"
+    return kind
 
 
 class Origin(NamedTuple):

@@ -20,6 +20,7 @@ class Principal:
     auth_profile: str | None = None
     roles: tuple[str, ...] = ()
     claims: dict = field(default_factory=dict, compare=False)
+    key: str | None = field(default=None, compare=False)  # a server key's `mk_<prefix>`
 
     @property
     def actions(self) -> bool:
@@ -31,11 +32,13 @@ class Principal:
         """Who this is, as change events and the audit log say."""
         if self.kind == "user":
             return {"kind": "user", "profile": self.auth_profile, "id": self.user_id}
+        if self.kind == "server" and self.key:
+            return {"kind": "server", "key": self.key}
         return {"kind": self.kind}
 
 
 ANONYMOUS = Principal("anonymous")
-SERVER = Principal("server")
+SERVER = Principal("server")  # a server key's powers, whichever key (in-process callers)
 
 
 def authenticate(application: Application, authorization: str | None) -> Principal:
@@ -47,10 +50,11 @@ def authenticate(application: Application, authorization: str | None) -> Princip
     if scheme.lower() != "bearer" or not credential:
         raise Unauthenticated("Send the token as Authorization: Bearer <token>.")
     if server_keys.looks_like_a_key(credential):
-        if server_keys.find(application, credential) is None:
+        key = server_keys.find(application, credential)
+        if key is None:
             raise Unauthenticated("This server key is unknown, revoked or expired for this "
                                   "application; create one in the admin.")
-        return SERVER
+        return Principal("server", key=f"{server_keys.PREFIX}{key.prefix}")
     family = tokens.unverified_family(credential)
     generation, revoked = tokens.token_state(application, family)
     try:

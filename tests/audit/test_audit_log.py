@@ -128,7 +128,10 @@ def test_record_changes_are_the_change_events_with_who_and_from_where(caller, de
         content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
         HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.4").json()["data"]["createTask"]["id"]
     (entry,) = audit(caller, model="Task", record=str(created))["entries"]
-    assert entry["action"] == "record.create" and entry["actor"] == {"kind": "server"}
+    prefix = "_".join(key.split("_")[:2])  # mk_<prefix>: the key's public part
+    assert entry["action"] == "record.create"
+    assert (entry["actor"], entry["actorLabel"]) == ({"kind": "server", "key": prefix},
+                                                     f"server key {prefix}")
     assert (entry["ip"], entry["userAgent"], entry["details"]["fields"]) == (
         "198.51.100.4", BROWSER, ["name"])
     assert AuditEntry.objects.count() == 0  # nothing written twice

@@ -6,6 +6,7 @@ The demo is loaded from its definition file with its records, so it starts with 
 events (one per record); each test reads the events after the ones it found."""
 
 import json
+import re
 import threading
 
 import psycopg
@@ -23,7 +24,21 @@ from models_registry.runtime import runtime_models
 from ..conftest import everyone_may, in_parallel
 from .conftest import Api
 
-ANONYMOUS, SERVER, LOADER = {"kind": "anonymous"}, {"kind": "server"}, {"kind": "loader"}
+
+class AnyServerKey:
+    """Equal to a server key's actor: its kind and the key's prefix (mk_ and 8 hex digits),
+    which a test's key, made anew each time, has its own of."""
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, dict) and other.keys() == {"kind", "key"}
+                and other["kind"] == "server" and re.fullmatch(r"mk_[0-9a-f]{8}", other["key"])
+                is not None)
+
+    def __repr__(self) -> str:
+        return "{'kind': 'server', 'key': 'mk_…'}"
+
+
+ANONYMOUS, SERVER, LOADER = {"kind": "anonymous"}, AnyServerKey(), {"kind": "loader"}
 EVENTS_TABLE = ChangeEvent._meta.db_table
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -342,7 +357,7 @@ def test_a_batch_merges_what_it_notes_of_one_record(demo):
     assert len(batch) == 4
     before = last_seq(demo)
     with transaction.atomic():
-        batch.flush(demo.pk, SERVER)
+        batch.flush(demo.pk, {"kind": "server", "key": "mk_0123abcd"})
     assert events_after(demo, before) == [
         ("Task", 1, "update", ["done", "name"], SERVER), ("Task", 2, "delete", [], SERVER),
         ("Task", 99, "create", ["name", "project"], SERVER),

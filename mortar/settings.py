@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "mortar.middleware.AuthenticationMiddleware",
     "mortar.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # the admin's request, for the audit entries of its actions (admin paths only)
+    "apps.audit.middleware.AdminRequestMiddleware",
 ]
 
 ROOT_URLCONF = "mortar.urls"

@@ -1,6 +1,8 @@
 """The audit log's own entries: what is not a record change (those are the change events of
 models_registry.events, read beside these, never written twice): logins, refresh-token reuse
-and revocation, refused permissions. Written once, never changed: the product offers no way to
+and revocation, refused permissions, configuration changed in the admin (beside Django's own
+history of them, with the application, address and user agent it lacks) and definition files
+loaded. Written once, never changed: the product offers no way to
 edit or delete one; only pruning past retention (MORTAR_AUDIT_RETENTION_DAYS) removes them."""
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ class AuditEntry(models.Model):
         REFRESH_REUSED = "refresh.reused", "refresh token reused (its login revoked)"
         REFRESH_REVOKED = "refresh.revoked", "refresh token revoked"
         PERMISSION_REFUSED = "permission.refused", "permission refused"
+        SCHEMA_ADD = "schema.add", "added in the admin"
+        SCHEMA_CHANGE = "schema.change", "changed in the admin"
+        SCHEMA_DELETE = "schema.delete", "deleted in the admin"
+        DEFINITION_LOAD = "definition.load", "definition file loaded"
 
     at = models.DateTimeField(db_index=True)
     # the slug, not a key: an entry outlives its application

@@ -10,7 +10,7 @@ their own (`document.register_section`).
 from .check import check_definition
 from .document import DefinitionError, LoadReport, Section, register_section
 from .export import export_definition
-from .load import load_definition
+from .load import definition_loaded, load_definition
 
-__all__ = ["DefinitionError", "LoadReport", "Section", "check_definition", "export_definition",
-           "load_definition", "register_section"]
+__all__ = ["DefinitionError", "LoadReport", "Section", "check_definition", "definition_loaded",
+           "export_definition", "load_definition", "register_section"]

@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 from .. import changes
 from ..events import CREATE, LOADER, UPDATE, ChangeBatch, note_links
@@ -19,6 +20,10 @@ from ..models import Application, DataModel, Property, Relation
 from ..runtime import build_runtime_models
 from .check import check_definition
 from .document import PROPERTY_SETTINGS, SECTIONS, DefinitionError, LoadReport, property_from
+
+# Sent when a file has loaded (application=, report=: what it created and changed), in its
+# transaction: the audit log records it without this package knowing of it.
+definition_loaded = Signal()
 
 
 def load_definition(
@@ -36,6 +41,8 @@ def load_definition(
                     section.apply(report.application, document[section.key], report)
             if with_data and document.get("data"):
                 report.records = _apply_records(report.application, document["data"], files_dir)
+            # in the load's transaction: a load that fails is not recorded as done
+            definition_loaded.send_robust(None, application=report.application, report=report)
         except changes.SchemaChangeError as error:
             raise DefinitionError([error.message]) from error
     return report

@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit import tasks
 from apps.audit.models import AuditEntry
 from apps.audit.record import record
 from apps.identity import server_keys
+from apps.identity.models import Permission
 from models_registry.models import ChangeEvent
 
 from ..data_api.conftest import demo  # noqa: F401
@@ -46,7 +48,7 @@ def audit(caller: Caller, **params) -> dict:  # noqa: F811
 def test_logins_good_and_bad_are_recorded_with_who_and_from_where(caller, profile):  # noqa: F811
     assert login(caller, profile, password="wrong")["isValid"] is False
     assert login(caller, profile)["isValid"] is True
-    failed, good = AuditEntry.objects.order_by("id")
+    failed, good = AuditEntry.objects.filter(action__startswith="login").order_by("id")
     assert (failed.action, failed.application, failed.actor_label) == (
         "login.failed", "demo", "anonymous")
     assert failed.details == {"profile": str(profile.uuid), "username": "betty@example.com"}
@@ -79,7 +81,7 @@ def test_a_refused_permission_is_recorded_with_the_refusal(caller, demo):  # noq
     assert entry.details["refusals"] == [{"message": body["errors"][0]["message"],
                                           "path": ["createTask"]}]
     caller.data("{ allTask(take: 1) { totalCount } }")  # allowed: nothing more recorded
-    assert AuditEntry.objects.count() == 1
+    assert AuditEntry.objects.filter(action="permission.refused").count() == 1
 
 
 def test_ops_read_it_newest_first_filtered_and_paged(caller, profile):  # noqa: F811
@@ -88,11 +90,12 @@ def test_ops_read_it_newest_first_filtered_and_paged(caller, profile):  # noqa: 
     login(caller, profile)
     anonymous = caller.client.get("/ops/audit")
     assert anonymous.status_code == 401
-    newest = audit(caller, first=5)["entries"]
-    # the logins, then the demo's records as its definition file loaded them
-    assert [e["action"] for e in newest] == ["login"] + ["login.failed"] * 3 + ["record.create"]
+    newest = audit(caller, first=6)["entries"]
+    # the logins, then the demo's definition file loaded, and the records it loaded
+    assert [e["action"] for e in newest] == (["login"] + ["login.failed"] * 3
+                                             + ["definition.load", "record.create"])
     assert newest[0]["ip"] == "203.0.113.7" and newest[0]["app"] == "demo"
-    assert newest[4]["actor"] == {"kind": "loader"}
+    assert newest[4]["actor"] == newest[5]["actor"] == {"kind": "loader"}
     assert [e["action"] for e in audit(caller, action="login.failed")["entries"]] == [
         "login.failed"] * 3
     assert len(audit(caller, actor="user")["entries"]) == 1
@@ -102,7 +105,7 @@ def test_ops_read_it_newest_first_filtered_and_paged(caller, profile):  # noqa: 
     assert audit(caller, until=since)["entries"] == []
 
     everything = [json.loads(line) for line in export(caller)]
-    assert len(everything) == 4 + ChangeEvent.objects.count()
+    assert len(everything) == AuditEntry.objects.count() + ChangeEvent.objects.count()
     seen, after = [], None
     while True:  # seven at a time, across both sources: every entry once, in the same order
         page = audit(caller, first=7, **({"after": after} if after else {}))
@@ -134,7 +137,7 @@ def test_record_changes_are_the_change_events_with_who_and_from_where(caller, de
                                                      f"server key {prefix}")
     assert (entry["ip"], entry["userAgent"], entry["details"]["fields"]) == (
         "198.51.100.4", BROWSER, ["name"])
-    assert AuditEntry.objects.count() == 0  # nothing written twice
+    assert not AuditEntry.objects.filter(model="Task").exists()  # nothing written twice
     assert audit(caller, action="record.create", actor="server")["entries"] == [entry]
     assert audit(caller, action="record.delete", model="Task")["entries"] == []
 
@@ -201,3 +204,27 @@ def test_builders_read_record_changes_in_the_admin_read_only(admin_client, demo)
     assert admin_client.post(url + "delete/", {"post": "yes"}).status_code == 403
     assert admin_client.get("/admin/models_registry/changeevent/add/").status_code == 403
     assert ChangeEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_configuration_changed_in_the_admin_and_files_loaded_are_recorded(admin_client,
+                                                                         demo):  # noqa: F811
+    loaded = AuditEntry.objects.get(action="definition.load")  # the demo's, by the fixture
+    assert (loaded.application, loaded.actor) == ("demo", {"kind": "loader"})
+    assert "model Task" in loaded.details["created"]
+
+    company = demo.data_models.get(name="Company")
+    Permission.objects.filter(data_model=company).delete()
+    response = admin_client.post(reverse("admin:identity_permission_add"), {
+        "data_model": company.pk, "operation": "read", "access": "public", "roles": "[]",
+        "condition": ""}, REMOTE_ADDR="192.0.2.9", HTTP_USER_AGENT=BROWSER)
+    assert response.status_code == 302
+    added = AuditEntry.objects.get(action="schema.add")
+    assert (added.application, added.model, added.actor["kind"], added.actor["username"],
+            added.ip, added.user_agent) == ("demo", "permission", "admin", "admin",
+                                            "192.0.2.9", BROWSER)
+    permission = company.permissions.get()
+    assert added.record_id == permission.pk
+    admin_client.post(reverse("admin:identity_permission_delete", args=[permission.pk]),
+                      {"post": "yes"})
+    deleted = AuditEntry.objects.get(action="schema.delete")
+    assert (deleted.application, deleted.details["object"]) == ("demo", str(permission))

@@ -443,8 +443,21 @@ class PropertyAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
             changes.delete_property(prop)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A list and pages to read, with no way to add, change or delete a row (the audit log)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ChangeEvent)
-class RecordChangeAdmin(admin.ModelAdmin):
+class RecordChangeAdmin(ReadOnlyAdmin):
     """Every record change, as the audit log keeps it (the change events): who, when, from
     where, which record and fields; read only."""
 
@@ -462,12 +475,3 @@ class RecordChangeAdmin(admin.ModelAdmin):
     @admin.display(description="who")
     def who(self, event: ChangeEvent) -> str:
         return actor_label(event.actor)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

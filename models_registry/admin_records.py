@@ -32,13 +32,14 @@ from .events import (
     UPDATE,
     ChangeBatch,
     Origin,
+    actor_label,
     admin_actor,
     delete_records,
     note_links,
 )
 from .files import file_url
 from .kinds import KINDS, FileKind, Kind, PasswordKind
-from .models import DataModel, Relation
+from .models import ChangeEvent, DataModel, Relation
 from .record_forms import for_kind, record_form_class
 from .runtime import RuntimeRecord, runtime_models
 
@@ -190,6 +191,19 @@ def search(records: QuerySet, cls: type[RuntimeRecord], text: str) -> QuerySet:
 # -- URLs -----------------------------------------------------------------------------------
 
 
+HISTORY_SHOWN = 50
+
+
+def history(data_model: DataModel, record_id: int) -> list[dict]:
+    """The record's last changes, newest first, as its change events keep them: when, who,
+    from where, what and which fields."""
+    events = ChangeEvent.objects.filter(data_model=data_model, record_id=record_id).order_by(
+        "-seq")[:HISTORY_SHOWN]
+    return [{"at": event.created_at, "who": actor_label(event.actor), "ip": event.ip,
+             "operation": event.operation, "fields": ", ".join(event.fields), "seq": event.seq}
+            for event in events]
+
+
 def record_url(action: str, data_model_id: int, record_id: int | None = None) -> str:
     """URL of a record view; `action` is list, add, change or delete."""
     args = [data_model_id] if record_id is None else [data_model_id, record_id]
@@ -310,6 +324,7 @@ class RecordBrowser:
             title=title,
             form=form,
             record=None if adding else record,
+            history=[] if adding else history(data_model, record.pk),
             media=self.model_admin.media + form.media,
         )
 

@@ -231,15 +231,16 @@ class ChangeEvent(models.Model):
     seq = models.BigIntegerField()
     # The model as it is now (null once it is dropped), and its name when the change was made.
     data_model = models.ForeignKey(DataModel, on_delete=models.SET_NULL, null=True,
-                                   related_name="change_events", db_constraint=False)
+                                   related_name="change_events", db_constraint=False,
+                                   db_index=False)  # indexed with record_id (Meta)
     model = models.CharField(max_length=63)
     record_id = models.BigIntegerField()
     operation = models.CharField(max_length=6, choices=Operation.choices)
     # The API names of the fields the change set ([] for a delete).
     fields = models.JSONField(default=list)
     # Who: {"kind": "user", "profile": <auth profile uuid>, "id": <user record id>},
-    # {"kind": "server"}, {"kind": "anonymous"}, {"kind": "admin", "id", "username"},
-    # {"kind": "loader"}.
+    # {"kind": "server", "key": "mk_<prefix>"}, {"kind": "anonymous"},
+    # {"kind": "admin", "id", "username"}, {"kind": "loader"}.
     actor = models.JSONField()
     # From where: the client's address (REMOTE_ADDR) and user agent; none for the loader.
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -253,6 +254,8 @@ class ChangeEvent(models.Model):
             # also the index the feed reads by (application, seq > n)
             models.UniqueConstraint(fields=["application", "seq"], name="changeevent_seq"),
         ]
+        # a record's history (the record browser, /ops/audit?model=…&record=…)
+        indexes = [models.Index(fields=["data_model", "record_id"], name="changeevent_record")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.operation} {self.model} {self.record_id}"

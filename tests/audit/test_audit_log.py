@@ -17,6 +17,7 @@ from apps.audit.models import AuditEntry
 from apps.audit.record import record
 from apps.identity import server_keys
 from apps.identity.models import Permission
+from models_registry.admin_records import record_url
 from models_registry.models import ChangeEvent
 
 from ..data_api.conftest import demo  # noqa: F401
@@ -228,3 +229,21 @@ def test_configuration_changed_in_the_admin_and_files_loaded_are_recorded(admin_
                       {"post": "yes"})
     deleted = AuditEntry.objects.get(action="schema.delete")
     assert (deleted.application, deleted.details["object"]) == ("demo", str(permission))
+
+
+def test_a_records_page_in_the_record_browser_shows_its_history(admin_client, demo):  # noqa: F811
+    key = server_keys.create(demo, "history")[1]
+    changed = admin_client.post(
+        "/api/demo/graphql", json.dumps({"query": "mutation { updateTask(id: 1, input: "
+                                                  "{ done: true }) { id } }"}),
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
+        REMOTE_ADDR="198.51.100.4")
+    assert "errors" not in changed.json()
+    task = demo.data_models.get(name="Task")
+    page = admin_client.get(record_url("change", task.pk, 1)).content.decode()
+    history = page[page.index('id="record-history"'):]
+    rows = history.split("<tr>")[2:]  # after the head
+    assert len(rows) == 2  # newest first: the update, then the loader's create
+    assert "server key mk_" in rows[0] and "198.51.100.4" in rows[0]
+    assert "update (#" in rows[0] and "<td>done</td>" in rows[0]
+    assert "loader" in rows[1] and "create (#" in rows[1]

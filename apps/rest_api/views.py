@@ -15,6 +15,7 @@ from apps.data_api.errors import ApiError, RequestError, error_entry, error_resp
 from apps.data_api.freshness import Freshness, run_fresh
 from apps.data_api.request.executor import run_prepared
 from apps.data_api.request.schemas import api_schema
+from apps.data_api.signals import tell_refusals
 from apps.data_api.views import declared_length
 from apps.error_codes import ErrorCode
 from apps.identity.principals import Unauthenticated, authenticate
@@ -102,6 +103,7 @@ def _serve(request: HttpRequest, application: Application, freshness: Freshness,
                             found.definition.query, variables, None, "POST", principal, request)
     except RequestError as error:  # the variables do not fit the document (400)
         return JsonResponse({"errors": error.errors}, status=error.status)
+    tell_refusals(request, application, principal, text)
     response = HttpResponse(text, status=_status(text), content_type="application/json")
     if response.status_code == 401:
         _unauthenticated(response, "Bearer")

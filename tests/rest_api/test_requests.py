@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from graphql import GraphQLFloat, GraphQLID, GraphQLNonNull, GraphQLScalarType
 
+from apps.audit.models import AuditEntry
 from apps.data_api.request import documents
 from apps.identity import tokens
 from apps.identity.models import AuthProfile
@@ -310,6 +311,8 @@ def test_writes_need_a_server_key_as_over_graphql(rest, demo, server_key):
     assert body["data"] == {"createProject": None}
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body == Api().post(CREATE_PROJECT, {"input": {"name": "Anonymous"}}).json()
+    # both refusals in the audit log: REST's and /graphql's
+    assert AuditEntry.objects.filter(action="permission.refused").count() == 2
     assert "Anonymous" not in project_names(demo)
     assert rest.post("projects", {"input": {"name": "Keyed"}}, **server_key).status_code == 200
 

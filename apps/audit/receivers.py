@@ -14,7 +14,7 @@ from models_registry.definitions import definition_loaded
 from models_registry.events import LOADER, admin_actor
 
 from .middleware import current_request
-from .record import record
+from .record import application_of, record
 
 log = logging.getLogger(__name__)
 ADMIN_ACTIONS = {ADDITION: "schema.add", CHANGE: "schema.change", DELETION: "schema.delete"}
@@ -27,17 +27,6 @@ def on_identity_event(sender, action, application, request, actor, details, **kw
 def on_refused(sender, request, application, principal, refusals, **kwargs) -> None:
     record("permission.refused", application.slug, principal.actor, request,
            refusals=refusals)
-
-
-def application_of(obj) -> str:
-    """The slug of the application a configuration row belongs to ("" for none: a user)."""
-    for path in ("application", "data_model.application", "auth_profile.application"):
-        found = obj
-        for name in path.split("."):
-            found = getattr(found, name, None)
-        if found is not None:
-            return found.slug
-    return getattr(obj, "slug", "") if type(obj).__name__ == "Application" else ""
 
 
 def on_admin_action(sender, instance: LogEntry, created: bool, **kwargs) -> None:

@@ -18,3 +18,14 @@ def record(action: str, application: str, actor: dict, request: HttpRequest | No
         at=timezone.now(), application=application, action=action, model=model,
         record_id=record_id, actor=actor, actor_label=actor_label(actor), ip=origin.ip,
         user_agent=origin.user_agent, details=details)
+
+
+def application_of(obj) -> str:
+    """The slug of the application a configuration row belongs to ("" for none: a user)."""
+    for path in ("application", "data_model.application", "auth_profile.application"):
+        found = obj
+        for name in path.split("."):
+            found = getattr(found, name, None)
+        if found is not None:
+            return found.slug
+    return getattr(obj, "slug", "") if type(obj).__name__ == "Application" else ""

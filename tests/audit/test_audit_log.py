@@ -17,6 +17,7 @@ from apps.audit.models import AuditEntry
 from apps.audit.record import record
 from apps.identity import server_keys
 from apps.identity.models import Permission
+from apps.webhooks.models import Webhook
 from models_registry.admin_records import record_url
 from models_registry.models import ChangeEvent
 
@@ -247,3 +248,19 @@ def test_a_records_page_in_the_record_browser_shows_its_history(admin_client, de
     assert "server key mk_" in rows[0] and "198.51.100.4" in rows[0]
     assert "update (#" in rows[0] and "<td>done</td>" in rows[0]
     assert "loader" in rows[1] and "create (#" in rows[1]
+
+
+def test_the_admins_delete_selected_is_recorded_row_by_row(admin_client, demo):  # noqa: F811
+    hooks = [Webhook.objects.create(application=demo, name=f"h{n}", url="https://e.com/in")
+             for n in range(3)]
+    changelist = reverse("admin:webhooks_webhook_changelist")
+    response = admin_client.post(changelist, {
+        "action": "delete_selected", "_selected_action": [hooks[0].pk, hooks[1].pk],
+        "post": "yes"}, REMOTE_ADDR="192.0.2.9")
+    assert response.status_code == 302
+    deleted = AuditEntry.objects.filter(action="schema.delete").order_by("record_id")
+    assert [(e.application, e.model, e.record_id, e.details["object"], e.ip) for e in deleted] == [
+        ("demo", "webhook", hook.pk, str(hook), "192.0.2.9") for hook in hooks[:2]]
+    admin_client.post(changelist, {"action": "delete_selected",
+                                   "_selected_action": [hooks[2].pk], "post": "yes"})
+    assert AuditEntry.objects.filter(action="schema.delete").count() == 3  # one row: once

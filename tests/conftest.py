@@ -30,6 +30,16 @@ def make_app(transactional_db):
 
 
 @pytest.fixture
+def loaded_apps(transactional_db):
+    """Drop the tables of every application a test made (by loadapp, a definition file or
+    otherwise): flushes keep runtime tables."""
+    yield
+    for app in Application.objects.all():
+        changes.delete_application(app)
+    forget_runtime_models()
+
+
+@pytest.fixture
 def make_model():
     """make_model(app, "Task", name="text", endDate="date") — a model and its properties."""
 

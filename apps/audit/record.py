@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from models_registry.events import Origin, actor_label
+from models_registry.models import Application
 
 from .models import AuditEntry
 
@@ -28,4 +29,4 @@ def application_of(obj) -> str:
             found = getattr(found, name, None)
         if found is not None:
             return found.slug
-    return getattr(obj, "slug", "") if type(obj).__name__ == "Application" else ""
+    return obj.slug if isinstance(obj, Application) else ""

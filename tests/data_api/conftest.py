@@ -15,21 +15,16 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.identity.models import Permission
-from models_registry import changes
 from models_registry.models import Application
-from models_registry.runtime import forget_runtime_models
 
 DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
 
 @pytest.fixture
-def demo(transactional_db, settings, tmp_path):
+def demo(loaded_apps, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("loadapp", str(DEMO), "--with-data", stdout=StringIO())
-    yield Application.objects.get(slug="demo")
-    for app in Application.objects.all():
-        changes.delete_application(app)
-    forget_runtime_models()
+    return Application.objects.get(slug="demo")
 
 
 def open_to_anyone(application: Application) -> None:

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from models_registry.definitions import DefinitionError, export_definition, load_definition
 from models_registry.models import Application, DataModel, Property, Relation
-from models_registry.runtime import forget_runtime_models, runtime_models
+from models_registry.runtime import runtime_models
 
 from ..conftest import record_values
 
@@ -22,17 +22,6 @@ DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def loaded_apps(transactional_db):
-    """Drop the tables of applications that loadapp created (flushes keep them)."""
-    yield
-    from models_registry import changes
-
-    for app in Application.objects.all():
-        changes.delete_application(app)
-    forget_runtime_models()
 
 
 def load(path, *args) -> str:

@@ -14,7 +14,6 @@ from apps.rest_api.models import RestEndpoint
 from models_registry import changes
 from models_registry.definitions import DefinitionError, export_definition, load_definition
 from models_registry.models import Application, DataModel
-from models_registry.runtime import forget_runtime_models
 
 from .conftest import ONE_TASK, Rest, error_of
 
@@ -38,12 +37,9 @@ TRACKER = {
 
 
 @pytest.fixture
-def tracker_file(transactional_db) -> dict:
+def tracker_file(loaded_apps) -> dict:
     """The tracker's definition (a copy to change); whatever it created is dropped after."""
-    yield copy.deepcopy(TRACKER)
-    for application in Application.objects.all():
-        changes.delete_application(application)
-    forget_runtime_models()
+    return copy.deepcopy(TRACKER)
 
 
 def tracker() -> Application:

@@ -9,10 +9,8 @@ import pytest
 
 from apps.webhooks.models import Webhook
 from apps.webhooks.signing import new_secret
-from models_registry import changes
 from models_registry.definitions import DefinitionError, export_definition, load_definition
 from models_registry.models import Application
-from models_registry.runtime import forget_runtime_models
 
 TRACKER = {
     "mortar": 1,
@@ -29,11 +27,8 @@ TRACKER = {
 
 
 @pytest.fixture
-def tracker_file(transactional_db) -> dict:
-    yield copy.deepcopy(TRACKER)
-    for application in Application.objects.all():
-        changes.delete_application(application)
-    forget_runtime_models()
+def tracker_file(loaded_apps) -> dict:
+    return copy.deepcopy(TRACKER)
 
 
 def tracker() -> Application:

@@ -5,22 +5,17 @@ milliseconds for the worker (MORTAR_WEBHOOK_RETRY_SCHEDULE)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from standardwebhooks import Webhook as StandardWebhook
 
 from apps.webhooks import delivery
 from apps.webhooks.dispatcher import wake
 from apps.webhooks.models import Delivery, Webhook
 
+from . import processes
 from .conftest import create_task, make_webhook, statuses, wait_for
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL,
@@ -29,41 +24,15 @@ RETRIES = 3  # in the worker: 4 attempts, milliseconds apart
 DISABLE_AFTER = 2
 
 
-def database_url() -> str:
-    db = connection.settings_dict  # the test database's, once pytest-django made it
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    return f"postgresql://{user}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture(scope="module")
 def worker(django_db_setup, tmp_path_factory):
     from mortar.celery import app
 
     app.control.purge()  # wake-ups other tests' writes sent with no worker to take them
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {**os.environ, "DATABASE_URL": database_url(),
-           "MORTAR_WEBHOOK_RETRY_SCHEDULE": ",".join(["0.02"] * RETRIES),
-           "MORTAR_WEBHOOK_DISABLE_AFTER": str(DISABLE_AFTER)}
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mortar", "worker", "--pool=solo",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-            cwd=Path(settings.BASE_DIR), env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: process.poll() is not None or app.control.ping(timeout=0.5),
-                 "the worker answers a ping")
-        assert process.poll() is None, log.read_text()
+    with processes.worker(log, MORTAR_WEBHOOK_RETRY_SCHEDULE=",".join(["0.02"] * RETRIES),
+                          MORTAR_WEBHOOK_DISABLE_AFTER=str(DISABLE_AFTER)) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

@@ -13,13 +13,8 @@ SECONDS, a minute each in production), so that the test waits seconds, not minut
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,14 +23,18 @@ from django.utils import timezone
 
 from apps.webhooks.models import Delivery, Webhook
 
+from . import processes
 from .conftest import create_task, make_webhook, statuses, wait_for
-from .test_worker import broker_mode, database_url  # noqa: F401 (broker_mode: a fixture used here)
+from .test_worker import broker_mode  # noqa: F401 (a fixture used here)
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL,
                                 reason="needs Redis (scripts/test_services.py starts one)")
 
 # the processes' lease and sweep (the timeout must fit in the lease: half of it at most)
 LEASE_SECONDS, SWEEP_SECONDS, TIMEOUT_SECONDS = 10, 1, 5
+LEASES = {"MORTAR_WEBHOOK_LEASE_SECONDS": str(LEASE_SECONDS),
+          "MORTAR_WEBHOOK_SWEEP_SECONDS": str(SWEEP_SECONDS),
+          "MORTAR_WEBHOOK_TIMEOUT": str(TIMEOUT_SECONDS)}
 # From the kill: the lease runs out, then at most two sweeps (one may come just before the
 # lease expires), plus room for starting processes and delivering.
 RECOVERY_DEADLINE = LEASE_SECONDS + 2 * SWEEP_SECONDS + 30
@@ -63,40 +62,8 @@ class FirstRequestGate:
         self._release.set()
 
 
-@contextmanager
-def celery(command: list[str], log: Path) -> Iterator[subprocess.Popen]:
-    """`celery -A mortar <command>` on the test database; stopped (SIGTERM) at the end unless
-    it is gone already."""
-    env = {**os.environ, "DATABASE_URL": database_url(),
-           "MORTAR_WEBHOOK_LEASE_SECONDS": str(LEASE_SECONDS),
-           "MORTAR_WEBHOOK_SWEEP_SECONDS": str(SWEEP_SECONDS),
-           "MORTAR_WEBHOOK_TIMEOUT": str(TIMEOUT_SECONDS)}
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "mortar", *command],
-                                   cwd=Path(settings.BASE_DIR), env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@contextmanager
-def worker(log: Path) -> Iterator[subprocess.Popen]:
-    from mortar.celery import app
-
-    with celery(["worker", "--pool=solo", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat", "-l", "INFO"], log) as process:
-        wait_for(lambda: process.poll() is not None or app.control.ping(timeout=0.5),
-                 "the worker answers a ping")
-        assert process.poll() is None, log.read_text()
-        yield process
+def worker(log: Path):
+    return processes.worker(log, **LEASES)
 
 
 @pytest.mark.usefixtures("broker_mode")
@@ -130,9 +97,9 @@ def test_a_worker_killed_mid_delivery_loses_no_event(hooks_app, hooks_api, recei
 
     second_id = create_task(hooks_api, "second")  # committed while no worker runs
 
-    with worker(tmp_path / "worker-2.log"), celery(
+    with worker(tmp_path / "worker-2.log"), processes.celery(
             ["beat", "-l", "INFO", "-s", str(tmp_path / "beat-schedule"),
-             "--pidfile", str(tmp_path / "beat.pid")], tmp_path / "beat.log") as beat:
+             "--pidfile", str(tmp_path / "beat.pid")], tmp_path / "beat.log", **LEASES) as beat:
         wait_for(lambda: statuses(hook) == ["succeeded", "succeeded"],
                  "both events delivered after the kill", deadline=RECOVERY_DEADLINE)
         assert beat.poll() is None, (tmp_path / "beat.log").read_text()

@@ -29,7 +29,7 @@ from graphql.language import FieldNode, FragmentDefinitionNode
 
 from apps.identity.access import access_for
 from apps.identity.principals import ANONYMOUS, Principal
-from models_registry.events import Origin
+from models_registry.events import NOWHERE, Origin
 from models_registry.models import Application
 
 from ..context import Context
@@ -95,7 +95,7 @@ def run_prepared(api: ApiSchema, application: Application, freshness: Freshness,
         return json.dumps({"errors": [error_entry(error)], "data": None})
     context = Context(api.built, api.schema, application, freshness,
                       access_for(application, principal), operation.fragments, coerced,
-                      Origin.of(request))
+                      Origin.of(request) if is_mutation else NOWHERE)  # only writes note it
     if is_mutation:
         freshness.confirm()  # never write through a schema that changed meanwhile
         with statement_timeout(application.statement_timeout_ms):

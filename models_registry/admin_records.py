@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_field
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import ProtectedError, Q, QuerySet, RestrictedError
@@ -39,8 +39,9 @@ from .events import (
 )
 from .files import file_url
 from .kinds import KINDS, FileKind, Kind, PasswordKind
-from .models import ChangeEvent, DataModel, Relation
+from .models import DataModel, Relation
 from .record_forms import for_kind, record_form_class
+from .record_history import NotRestorable, restore, versions
 from .runtime import RuntimeRecord, runtime_models
 
 PAGE_SIZE = 50
@@ -194,14 +195,27 @@ def search(records: QuerySet, cls: type[RuntimeRecord], text: str) -> QuerySet:
 HISTORY_SHOWN = 50
 
 
-def history(data_model: DataModel, record_id: int) -> list[dict]:
-    """The record's last changes, newest first, as its change events keep them: when, who,
-    from where, what and which fields."""
-    events = ChangeEvent.objects.filter(data_model=data_model, record_id=record_id).order_by(
-        "-seq")[:HISTORY_SHOWN]
-    return [{"at": event.created_at, "who": actor_label(event.actor), "ip": event.ip,
-             "operation": event.operation, "fields": ", ".join(event.fields), "seq": event.seq}
-            for event in events]
+def history(cls: type[RuntimeRecord], record_id: int) -> list[dict]:
+    """The record's last changes, newest first: when, who, from where, what, and each field's
+    value before and after."""
+    return [{"at": version.event.created_at, "who": actor_label(version.event.actor),
+             "ip": version.event.ip, "operation": version.event.operation,
+             "seq": version.event.seq, "other_fields": ", ".join(
+                 name for name in version.event.fields
+                 if name not in {change[0] for change in version.changes}),
+             "changes": [(name, shown_value(before), shown_value(after))
+                         for name, before, after in version.changes],
+             "restorable": version.restorable}
+            for version in versions(cls, record_id, HISTORY_SHOWN)]
+
+
+def shown_value(value) -> str:
+    """A snapshot's value in a history row: a file by its name, nothing as a dash."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, dict) and "key" in value:
+        return str(value.get("name") or value["key"])
+    return str(value)
 
 
 def record_url(action: str, data_model_id: int, record_id: int | None = None) -> str:
@@ -242,6 +256,11 @@ class RecordBrowser:
                 "<int:data_model_id>/records/<int:record_id>/",
                 wrap(self.change_view),
                 name=f"{URL_NAME}_change",
+            ),
+            path(
+                "<int:data_model_id>/records/<int:record_id>/restore/<int:seq>/",
+                wrap(self.restore_view),
+                name=f"{URL_NAME}_restore",
             ),
             path(
                 "<int:data_model_id>/records/<int:record_id>/delete/",
@@ -324,7 +343,7 @@ class RecordBrowser:
             title=title,
             form=form,
             record=None if adding else record,
-            history=[] if adding else history(data_model, record.pk),
+            history=[] if adding else history(type(record), record.pk),
             media=self.model_admin.media + form.media,
         )
 
@@ -361,6 +380,31 @@ class RecordBrowser:
         if "_addanother" in request.POST:
             return record_url("add", data_model.pk)
         return record_url("list", data_model.pk)
+
+    def restore_view(self, request: HttpRequest, data_model_id: int, record_id: int,
+                     seq: int) -> HttpResponse:
+        """POST: put the record back to its version `seq` (a change like an edit)."""
+        data_model, cls = self.browsed(request, data_model_id)
+        back = HttpResponseRedirect(record_url("change", data_model.pk, record_id))
+        if request.method != "POST":
+            return back
+        try:
+            fields = restore(cls, record_id, seq, admin_actor(request.user), Origin.of(request),
+                             request)
+        except NotRestorable as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            messages.error(request, f"Version {seq} cannot be restored: "
+                           f"{' '.join(error.messages)} Edit the record instead.")
+        except IntegrityError:
+            messages.error(request, f"Version {seq} cannot be restored: one of its unique "
+                           "values is taken by another record or a record it refers to is "
+                           "gone. Nothing was changed.")
+        else:
+            messages.success(request, f"Version {seq} restored: {', '.join(fields)}."
+                             if fields else f"The record already has the values of version "
+                             f"{seq}: nothing to restore.")
+        return back
 
     def delete_view(self, request: HttpRequest, data_model_id: int, record_id: int):
         data_model, cls = self.browsed(request, data_model_id)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, router, transaction
 from django.db.models import QuerySet
@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from .models import ChangeEvent, EventSequence
 from .runtime import RuntimeRecord
+from .snapshots import known_values, snapshot_sql
 from .specs import RelationEnd
 
 CREATE = ChangeEvent.Operation.CREATE.value
@@ -91,30 +92,36 @@ class ChangeBatch:
     order models were first noted, and within a model by kind (operation and fields), each
     kind's records in the order noted.
 
-    Kept per model as record id -> (operation, fields), one shared tuple per kind: noting
+    Kept per model as record id -> (operation, fields, values), one shared tuple per kind: noting
     10,000 records allocates no object per record (measured: 15-18 ms for 10,000 with a pair
     of objects per record, under Django, most of it the garbage collector's)."""
 
     def __init__(self):
-        self._models: dict[int, tuple[str, dict[int, tuple[str, tuple[str, ...]]]]] = {}
-        self._kinds: dict[tuple, tuple] = {}  # each (operation, fields) once
+        self._models: dict[int, tuple[type[RuntimeRecord],
+                                      dict[int, tuple[str, tuple[str, ...], str | None]]]] = {}
+        self._kinds: dict[tuple, tuple] = {}  # each (operation, fields, values) once
 
     def __len__(self) -> int:
         return sum(len(records) for _, records in self._models.values())
 
-    def _kind(self, operation: str, fields: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-        return self._kinds.setdefault((operation, fields), (operation, fields))
+    def _kind(self, operation: str, fields: tuple[str, ...], values: str | None = None
+              ) -> tuple[str, tuple[str, ...], str | None]:
+        key = (operation, fields, values)
+        return self._kinds.setdefault(key, key)
 
     def add(self, cls: type[RuntimeRecord], ids: Iterable[int], operation: str,
-            fields: Iterable[str] = ()) -> None:
+            fields: Iterable[str] = (), values: dict[str, Any] | None = None) -> None:
         """Records of the runtime class `cls` changed: `fields` are the API names the change
-        set (ignored for a delete)."""
+        set (ignored for a delete). `values`, when the writer knows them: the stored values
+        (by runtime attribute) it gave all these records, kept as their events' values rather
+        than read back from their rows (`snapshots`)."""
         spec = cls._mortar
         kind = self._kind(operation, () if operation == DELETE
-                          else tuple(dict.fromkeys(fields)))
+                          else tuple(dict.fromkeys(fields)),
+                          None if values is None else known_values(cls, values))
         noted = self._models.get(spec.pk)
         if noted is None:
-            noted = self._models[spec.pk] = (spec.name, {})
+            noted = self._models[spec.pk] = (cls, {})
         records = noted[1]
         if not records:
             records.update(dict.fromkeys(ids, kind))
@@ -131,21 +138,21 @@ class ChangeBatch:
                 else:
                     records[record_id] = kind
             else:
-                records[record_id] = self._kind(
+                records[record_id] = self._kind(  # values: read back from the row
                     found[0], tuple(dict.fromkeys(found[1] + kind[1])))
 
-    def _groups(self) -> list[tuple[int, str, str, tuple[str, ...], list[int]]]:
-        """(model id, model name, operation, fields, record ids) per model and kind, in the
-        order events are numbered."""
+    def _groups(self) -> list[tuple]:
+        """(model id, runtime class, operation, fields, record ids, known values or None) per
+        model and kind, in the order events are numbered."""
         groups = []
-        for model_id, (name, records) in self._models.items():
+        for model_id, (cls, records) in self._models.items():
             by_kind: dict[int, tuple[tuple, list[int]]] = {}
             for record_id, kind in records.items():
                 found = by_kind.get(id(kind))
                 if found is None:
                     found = by_kind[id(kind)] = (kind, [])
                 found[1].append(record_id)
-            groups.extend((model_id, name, kind[0], kind[1], ids)
+            groups.extend((model_id, cls, kind[0], kind[1], ids, kind[2])
                           for kind, ids in by_kind.values())
         return groups
 
@@ -185,10 +192,11 @@ class ChangeBatch:
 
 def _insert_events(application_id: int, first: int, groups: list, actor: dict,
                    origin: Origin) -> tuple[str, list]:
-    """One INSERT of the events (seq from `first` on, in the order of `groups`)."""
+    """One INSERT of the events (seq from `first` on, in the order of `groups`), each with the
+    values of its record it keeps (`snapshots`), as the write left them."""
     table = connection.ops.quote_name(ChangeEvent._meta.db_table)
     columns = ("application_id, seq, data_model_id, model, record_id, operation, fields, actor, "
-               "ip, user_agent, created_at")
+               "ip, user_agent, created_at, after")
     created = ChangeEvent._meta.get_field("created_at").get_db_prep_value(
         timezone.now(), connection)
     if connection.vendor == "postgresql":
@@ -197,27 +205,51 @@ def _insert_events(application_id: int, first: int, groups: list, actor: dict,
         # comma-separated numbers each. Binding a list per column instead (an element per
         # event) made psycopg's adapting most of the cost: 10,000 events took 80-115 ms to
         # insert that way, 27-37 ms this way (measured here).
-        record_ids = ",".join(",".join(map(str, ids)) for *_, ids in groups)
+        record_ids = ",".join(",".join(map(str, group[4])) for group in groups)
         numbers = ",".join(",".join([str(number)] * len(group[4]))
                            for number, group in enumerate(groups, 1))
+        after, known = _after_sql(groups, "e.k", "e.r")
         return (f"INSERT INTO {table} ({columns}) SELECT %s, %s + e.n, "
                 "(CAST(%s AS integer[]))[e.k], (CAST(%s AS text[]))[e.k], e.r, "
                 "(CAST(%s AS text[]))[e.k], (CAST(%s AS jsonb[]))[e.k], CAST(%s AS jsonb), "
-                "CAST(%s AS inet), %s, CAST(%s AS timestamptz) FROM unnest("
+                f"CAST(%s AS inet), %s, CAST(%s AS timestamptz), {after} FROM unnest("
                 "CAST(string_to_array(%s, ',') AS bigint[]), "
                 "CAST(string_to_array(%s, ',') AS integer[])) WITH ORDINALITY AS e(r, k, n)",
                 [application_id, first - 1, [group[0] for group in groups],
-                 [group[1] for group in groups], [group[2] for group in groups],
+                 [group[1]._mortar.name for group in groups], [group[2] for group in groups],
                  [json.dumps(group[3]) for group in groups], json.dumps(actor), origin.ip,
-                 origin.user_agent, created, record_ids, numbers])
+                 origin.user_agent, created, *known, record_ids, numbers])
     # json_each's key is the array index, from 0; json_extract of an array is its JSON text
-    events = json.dumps([[model_id, name, record_id, operation, fields]
-                         for model_id, name, operation, fields, ids in groups
-                         for record_id in ids])
+    events = json.dumps([[model_id, cls._mortar.name, record_id, operation, fields, number]
+                         for number, (model_id, cls, operation, fields, ids, _)
+                         in enumerate(groups, 1) for record_id in ids])
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(5))
-    return (f"INSERT INTO {table} ({columns}) SELECT %s, %s + key, {picks}, %s, %s, %s, %s "
-            "FROM json_each(%s)", [application_id, first, json.dumps(actor), origin.ip,
-                                   origin.user_agent, created, events])
+    after, known = _after_sql(groups, "json_extract(value, '$[5]')",
+                              "json_extract(value, '$[2]')")
+    return (f"INSERT INTO {table} ({columns}) SELECT %s, %s + key, {picks}, %s, %s, %s, %s, "
+            f"{after} FROM json_each(%s)", [application_id, first, json.dumps(actor), origin.ip,
+                                             origin.user_agent, created, *known, events])
+
+
+def _after_sql(groups: list, number: str, record_id: str) -> tuple[str, list]:
+    """The events' `after` column and its parameters: by the event's kind number, the values
+    its writer gave (one parameter per kind), or what `snapshots` keeps of its record, read
+    from its model's table; NULL for a delete, or an update of nothing kept."""
+    quote = connection.ops.quote_name
+    cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "json(%s)"
+    branches, params = [], []
+    for at, (_, cls, operation, fields, _, known) in enumerate(groups, 1):
+        if operation == DELETE:
+            continue
+        if known is not None:
+            branches.append(f"WHEN {number} = {at} THEN {cast}")
+            params.append(known)
+            continue
+        built = snapshot_sql(cls, "m", None if operation == CREATE else fields)
+        if built is not None:
+            branches.append(f"WHEN {number} = {at} THEN (SELECT {built} FROM "
+                            f"{quote(cls._meta.db_table)} m WHERE m.id = {record_id})")
+    return (f"CASE {' '.join(branches)} END" if branches else "NULL"), params
 
 
 # -- relations --------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class Kind(abc.ABC):
     has_pattern = False  # a regular expression values must match
     has_choices = False  # enum options
     has_places = False  # decimal places of its own
+    kept_in_history = True  # change events keep its values (snapshots)
     # Kinds whose values this kind can take over in a kind change (besides itself).
     converts_from: frozenset[str] = frozenset()
 
@@ -247,6 +248,7 @@ class PasswordKind(Kind):
     can_default = False
     can_unique = False
     converts_from = frozenset({"text"})
+    kept_in_history = False  # not even its hash
 
     def make_field(self, prop, **options):
         return models.TextField(**options)

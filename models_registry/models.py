@@ -246,6 +246,9 @@ class ChangeEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
+    # The values the change left (`snapshots`): a create's all, an update's of the fields it
+    # set (null when none is kept: a habtm list, a password), a delete's none.
+    after = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["application", "seq"]

@@ -21,6 +21,7 @@ class AuditEntry(models.Model):
         SCHEMA_CHANGE = "schema.change", "changed in the admin"
         SCHEMA_DELETE = "schema.delete", "deleted in the admin"
         DEFINITION_LOAD = "definition.load", "definition file loaded"
+        RECORD_RESTORE = "record.restore", "record version restored"
 
     at = models.DateTimeField(db_index=True)
     # the slug, not a key: an entry outlives its application

@@ -6,6 +6,7 @@ filtered in SQL; pages take `first + 1` from each and merge them; a cursor is th
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from django.utils.dateparse import parse_datetime
 
 from models_registry.events import actor_label
 from models_registry.models import ChangeEvent
+from models_registry.record_history import befores
+from models_registry.runtime import runtime_models
+from models_registry.snapshots import readable
 
 from .models import AuditEntry
 
@@ -122,11 +126,20 @@ def entry_json(entry: AuditEntry) -> dict:
                  entry.details)
 
 
-def event_json(event: ChangeEvent) -> dict:
+def event_json(event: ChangeEvent, before: dict | None) -> dict:
+    cls = _runtime_class(event)
     return _json(event.pk, event.created_at, event.application.slug,
                  f"record.{event.operation}", event.model, event.record_id, event.actor,
                  actor_label(event.actor), event.ip, event.user_agent,
-                 {"fields": event.fields, "seq": event.seq})
+                 {"fields": event.fields, "seq": event.seq,
+                  "before": readable(cls, before), "after": readable(cls, event.after)})
+
+
+def _runtime_class(event: ChangeEvent) -> type | None:
+    """The event's model as it is now (None once dropped): how its values read."""
+    if event.data_model_id is None:
+        return None
+    return runtime_models(event.application).by_id.get(event.data_model_id)
 
 
 def _json(entry_id, at, app, action, model, record_id, actor, label, ip, user_agent,
@@ -146,16 +159,21 @@ def _sources(query: Query) -> list[tuple[QuerySet, int, str]]:
     return [(rows, source, at) for rows, source, at in found if rows is not None]
 
 
-def _as_json(keyed: tuple) -> dict:
-    return (event_json if keyed[1] == EVENTS else entry_json)(keyed[3])
+def _as_json(shown: list[tuple]) -> list[dict]:
+    """Entries as JSON; record changes with their values before (replayed: one statement)."""
+    found = befores([keyed[3] for keyed in shown if keyed[1] == EVENTS])
+    return [event_json(keyed[3], found.get(keyed[3].pk)) if keyed[1] == EVENTS
+            else entry_json(keyed[3]) for keyed in shown]
 
 
 def every_entry(query: Query) -> Iterator[dict]:
-    """Every matching entry, newest first (for the JSON Lines export)."""
+    """Every matching entry, newest first (for the JSON Lines export), read a page at a
+    time."""
     merged = heapq.merge(*(_keyed(rows.iterator(), source, at)
                            for rows, source, at in _sources(query)),
                          key=lambda keyed: keyed[:3], reverse=True)
-    return (_as_json(keyed) for keyed in merged)
+    while chunk := list(itertools.islice(merged, MOST)):
+        yield from _as_json(chunk)
 
 
 def page(query: Query, first: int, after: str | None) -> dict:
@@ -171,7 +189,7 @@ def page(query: Query, first: int, after: str | None) -> dict:
     shown = merged[:first]
     end = (CURSOR.sign(json.dumps([shown[-1][0].isoformat(), shown[-1][1], shown[-1][2]]))
            if shown else None)
-    return {"entries": [_as_json(keyed) for keyed in shown],
+    return {"entries": _as_json(shown),
             "pageInfo": {"hasNextPage": len(merged) > first, "endCursor": end}}
 
 

@@ -12,6 +12,8 @@ from apps.data_api.signals import refused
 from apps.identity.signals import identity_event
 from models_registry.definitions import definition_loaded
 from models_registry.events import LOADER, admin_actor
+from models_registry.models import Application
+from models_registry.record_history import version_restored
 
 from .middleware import current_request
 from .record import application_of, record
@@ -55,8 +57,17 @@ def on_definition_loaded(sender, application, report, **kwargs) -> None:
                changed=report.changed)
 
 
+def on_version_restored(sender, application_id, model, record_id, version, fields, actor,
+                        request, **kwargs) -> None:
+    """Beside the update event the restore wrote: which version it went back to."""
+    slug = Application.objects.values_list("slug", flat=True).get(pk=application_id)
+    record("record.restore", slug, actor, request, model=model, record_id=record_id,
+           version=version, fields=fields)
+
+
 def connect() -> None:
     identity_event.connect(on_identity_event, dispatch_uid="audit.identity")
     refused.connect(on_refused, dispatch_uid="audit.refused")
     post_save.connect(on_admin_action, sender=LogEntry, dispatch_uid="audit.admin")
     definition_loaded.connect(on_definition_loaded, dispatch_uid="audit.definitions")
+    version_restored.connect(on_version_restored, dispatch_uid="audit.restore")

@@ -236,18 +236,20 @@ def test_a_records_page_in_the_record_browser_shows_its_history(admin_client, de
     key = server_keys.create(demo, "history")[1]
     changed = admin_client.post(
         "/api/demo/graphql", json.dumps({"query": "mutation { updateTask(id: 1, input: "
-                                                  "{ done: true }) { id } }"}),
+                                                  "{ done: false }) { id } }"}),
         content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
         REMOTE_ADDR="198.51.100.4")
     assert "errors" not in changed.json()
     task = demo.data_models.get(name="Task")
     page = admin_client.get(record_url("change", task.pk, 1)).content.decode()
     history = page[page.index('id="record-history"'):]
-    rows = history.split("<tr>")[2:]  # after the head
+    rows = history.split('<tr class="version"')[1:]
     assert len(rows) == 2  # newest first: the update, then the loader's create
     assert "server key mk_" in rows[0] and "198.51.100.4" in rows[0]
-    assert "update (#" in rows[0] and "<td>done</td>" in rows[0]
+    assert "update (#" in rows[0]
+    assert "<b>done</b>: <del>True</del> → <ins>False</ins>" in rows[0]  # before → after
     assert "loader" in rows[1] and "create (#" in rows[1]
+    assert "<b>name</b>: " in rows[1]  # what the record was created with
 
 
 def test_the_admins_delete_selected_is_recorded_row_by_row(admin_client, demo):  # noqa: F811

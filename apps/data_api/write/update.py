@@ -56,7 +56,8 @@ class UpdateMany(Mutation):
         self.checked(reader, [template], updating=ids)
         if ids:
             update_rows(self.cls, ids, template)
-            self.changes.add(self.cls, ids, UPDATE, input_fields(template))
+            # the same values for every record: kept as given, not read back from 10,000 rows
+            self.changes.add(self.cls, ids, UPDATE, input_fields(template), template.values)
             self.within_condition(ids, "update")
             records = [RecordInput("", many=template.many, id=record_id) for record_id in ids]
             apply_many_changes(self.built, reader.ends, records, self.changes)

@@ -118,6 +118,7 @@ class ApplicationAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
             ("default_page_size", "max_page_size"), ("max_top_level_fields", "max_depth"),
             ("statement_timeout_ms", "max_body_bytes"), "max_mutation_items",
         ]}),
+        ("Trash", {"fields": ["trash_hours"]}),
     ]
     readonly_fields = ["schema_version", "data_models_table"]
 
@@ -283,7 +284,8 @@ class DataModelAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
         return super().get_queryset(request).annotate(property_count=Count("properties"))
 
     def get_fields(self, request, obj=None):
-        return ["application", "name", "incoming_relations"] if obj else ["application", "name"]
+        return (["application", "name", "trash", "incoming_relations"] if obj
+                else ["application", "name", "trash"])
 
     def get_readonly_fields(self, request, obj=None):
         # A model stays in its application: its table and relations belong there.
@@ -334,9 +336,11 @@ class DataModelAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
 
     def save_model(self, request, obj: DataModel, form, change: bool) -> None:
         if change:
-            changes.rename_model(DataModel.objects.get(pk=obj.pk), obj.name)
+            stored = DataModel.objects.get(pk=obj.pk)
+            changes.rename_model(stored, obj.name)
+            changes.set_trash(stored, obj.trash)
             return
-        created = changes.create_model(obj.application, obj.name)
+        created = changes.create_model(obj.application, obj.name, trash=obj.trash)
         obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
         obj._state.adding = False
 

@@ -37,7 +37,7 @@ def add_problems(form: forms.BaseForm, problems: dict[str, list[str]]) -> None:
 class DataModelForm(forms.ModelForm):
     class Meta:
         model = DataModel
-        fields = ["application", "name"]
+        fields = ["application", "name", "trash"]
 
     def clean(self):
         cleaned = super().clean()
@@ -48,6 +48,10 @@ class DataModelForm(forms.ModelForm):
         if application is not None and name:
             problems = changes.model_name_problems_in(application, name, self.instance.pk)
             add_problems(self, {"name": problems} if problems else {})
+        if self.instance.pk is not None and "trash" in cleaned:
+            stored = DataModel.objects.get(pk=self.instance.pk)
+            problems = changes.trash_problems(stored, cleaned["trash"])
+            add_problems(self, {"trash": problems} if problems else {})
         return cleaned
 
 

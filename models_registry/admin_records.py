@@ -43,6 +43,7 @@ from .models import DataModel, Relation
 from .record_forms import for_kind, record_form_class
 from .record_history import NotRestorable, restore, versions
 from .runtime import RuntimeRecord, runtime_models
+from .trash import trash_records
 
 PAGE_SIZE = 50
 EMPTY = "-"
@@ -410,15 +411,19 @@ class RecordBrowser:
         data_model, cls = self.browsed(request, data_model_id)
         record = get_object_or_404(cls, pk=record_id)
         try:
-            also_deleted = self.also_deleted(record)
+            also_deleted = [] if data_model.trash else self.also_deleted(record)
             if request.method == "POST":
                 name = record_name(record)
                 with transaction.atomic(using=router.db_for_write(cls)):
                     changes = ChangeBatch()
-                    delete_records(cls, [record.pk], changes)
+                    if data_model.trash:
+                        trash_records(cls, [record.pk], changes)
+                    else:
+                        delete_records(cls, [record.pk], changes)
                     changes.flush(data_model.application_id, admin_actor(request.user),
                                   Origin.of(request))
-                messages.success(request, f"{name} was deleted.")
+                messages.success(request, f"{name} was moved to the trash." if data_model.trash
+                                 else f"{name} was deleted.")
                 return HttpResponseRedirect(record_url("list", data_model.pk))
         except (ProtectedError, RestrictedError) as error:
             messages.error(request, deletion_refusal(record, error))

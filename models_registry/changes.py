@@ -19,6 +19,7 @@ from .kinds import KINDS, convert_value
 from .models import Application, DataModel, Property, Relation
 from .names import field_name_problems, model_name_problems
 from .runtime import RuntimeRecord, build_runtime_models
+from .specs import DELETED_AT
 
 EXAMPLES_SHOWN = 3
 
@@ -116,7 +117,7 @@ def model_name_problems_in(application: Application, name: str, data_model_id=No
 
 
 def create_model(application: Application, name: str,
-                 properties: Sequence[Property] = ()) -> DataModel:
+                 properties: Sequence[Property] = (), trash: bool = False) -> DataModel:
     """A new model and its table; `properties` (unsaved) come with it in the same change, the
     table made once with all their columns (a definition file's new model: one schema change,
     not one per property)."""
@@ -127,7 +128,7 @@ def create_model(application: Application, name: str,
         _refuse_problems(property_problems(prop, taken=taken))
         taken.add(prop.name)
     with schema_change(application) as editor:
-        data_model = DataModel.objects.create(application=application, name=name)
+        data_model = DataModel.objects.create(application=application, name=name, trash=trash)
         for prop in properties:
             prop.data_model = data_model
         Property.objects.bulk_create(properties)
@@ -171,6 +172,95 @@ def delete_model(data_model: DataModel) -> None:
         data_model.delete()
 
 
+# -- trash ----------------------------------------------------------------------------------
+
+
+def trash_problems(data_model: DataModel, on: bool) -> list[str]:
+    """Turning a trash off while it holds records would delete them unseen: refused. A trash
+    brings the field deletedAt: on, no field may have that name."""
+    if on and not data_model.trash and data_model.pk is not None:
+        if DELETED_AT in field_names_of(data_model):
+            return [f"{data_model.name} has a field named {DELETED_AT}, the trash's: rename it "
+                    "first."]
+        return []
+    if on or not data_model.trash or data_model.pk is None:
+        return []
+    cls = _runtime_class(data_model.application, data_model.pk)
+    held = cls._base_manager.filter(deleted_at__isnull=False).count()
+    if not held:
+        return []
+    return [f"The trash of {data_model.name} holds {held} record{'s' if held > 1 else ''}: "
+            "restore or purge them before turning it off."]
+
+
+def set_trash(data_model: DataModel, on: bool) -> DataModel:
+    """Turn a model's trash on (its table gets deleted_at, its unique rules hold among the
+    records not in the trash) or off (refused while it holds records)."""
+    if data_model.trash == on:
+        return data_model
+    _refuse(trash_problems(data_model, on), "trash")
+    application = data_model.application
+    with schema_change(application) as editor:
+        before = _runtime_class(application, data_model.pk)
+        DataModel.objects.filter(pk=data_model.pk).update(trash=on)
+        data_model.trash = on
+        after = _runtime_class(application, data_model.pk)
+        if connection.vendor == "sqlite":
+            # SQLite alters a table by making it anew from the model: columns, unique rules
+            # and indexes at once (what Django's own alterations do there)
+            editor._remake_table(after, create_field=after._meta.get_field("deleted_at")
+                                 if on else None)
+            return data_model
+        if on:
+            editor.add_field(after, after._meta.get_field("deleted_at"))
+        else:
+            _sync_trash_rules(editor, before, after)
+        for prop in data_model.properties.filter(unique=True):
+            editor.alter_field(after, before._meta.get_field(prop.attname),
+                               after._meta.get_field(prop.attname))
+        if on:
+            _sync_trash_rules(editor, before, after)
+        else:
+            editor.remove_field(before, before._meta.get_field("deleted_at"))
+    return data_model
+
+
+def _existing_rules(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        return set(connection.introspection.get_constraints(cursor, table))
+
+
+def _sync_trash_rules(editor, before: type[RuntimeRecord], after: type[RuntimeRecord]) -> None:
+    """Make the table's conditional unique rules and partial index (`runtime.trash_rules`)
+    those of `after`: drop what only `before` has, add what is missing."""
+    if not (before._meta.indexes or after._meta.indexes):  # no trash before or after
+        return
+    existing = _existing_rules(after._meta.db_table)
+    wanted = {rule.name for rule in (*after._meta.constraints, *after._meta.indexes)}
+    for rule in before._meta.constraints:
+        if rule.name in existing and rule.name not in wanted:
+            editor.remove_constraint(before, rule)
+    for rule in before._meta.indexes:
+        if rule.name in existing and rule.name not in wanted:
+            editor.remove_index(before, rule)
+    for rule in after._meta.constraints:
+        if rule.name not in existing:
+            editor.add_constraint(after, rule)
+    for rule in after._meta.indexes:
+        if rule.name not in existing:
+            editor.add_index(after, rule)
+
+
+def _drop_trash_rules(editor, cls: type[RuntimeRecord], attname: str) -> None:
+    """Drop a column's conditional unique rule before the column is rewritten or removed."""
+    if not any(attname in rule.fields for rule in cls._meta.constraints):
+        return
+    existing = _existing_rules(cls._meta.db_table)
+    for rule in cls._meta.constraints:
+        if attname in rule.fields and rule.name in existing:
+            editor.remove_constraint(cls, rule)
+
+
 # -- properties -----------------------------------------------------------------------------
 
 
@@ -189,6 +279,8 @@ def field_names_of(data_model: DataModel, exclude: object = None) -> set[str]:
             names.add(relation.source_field)
         if relation.target_id == data_model.pk:
             names.add(relation.target_field)
+    if data_model.trash:
+        names.add(DELETED_AT)
     return names
 
 
@@ -296,9 +388,11 @@ def add_property(data_model: DataModel, name: str, kind: str = "text", **setting
     _refuse_problems(property_problems(prop))
     application = data_model.application
     with schema_change(application) as editor:
+        before = _runtime_class(application, data_model.pk)
         prop.save()
         cls = _runtime_class(application, data_model.pk)
         editor.add_field(cls, cls._meta.get_field(prop.attname))
+        _sync_trash_rules(editor, before, cls)
         if kind == "auto_number":
             _number_existing_rows(cls, prop.attname)
     return prop
@@ -339,6 +433,7 @@ def alter_property(prop: Property, **changes) -> Property:
         before = _runtime_class(application, previous.data_model_id)
         if previous.kind != updated.kind:
             _hold_off_writers(before)
+        _drop_trash_rules(editor, before, previous.attname)  # put back after, as they are then
         updated.save()
         after = _runtime_class(application, previous.data_model_id)
         old_field = before._meta.get_field(previous.attname)
@@ -353,6 +448,7 @@ def alter_property(prop: Property, **changes) -> Property:
                     **{updated.attname: new_field.default}
                 )
             editor.alter_field(before, old_field, new_field)
+        _sync_trash_rules(editor, before, after)
     prop.__dict__.update(updated.__dict__)
     return prop
 
@@ -408,6 +504,7 @@ def delete_property(prop: Property) -> None:
     application = prop.data_model.application
     with schema_change(application) as editor:
         cls = _runtime_class(application, prop.data_model_id)
+        _drop_trash_rules(editor, cls, prop.attname)
         editor.remove_field(cls, cls._meta.get_field(prop.attname))
         prop.delete()
 

@@ -84,13 +84,15 @@ class Kind(abc.ABC):
             return ""
         return value if isinstance(value, str) else json.dumps(value)
 
-    def model_field(self, prop: Property) -> models.Field:
+    def model_field(self, prop: Property, unique: bool | None = None) -> models.Field:
+        """`unique`: whether the column itself is unique (default: the property's rule; a model
+        with a trash keeps it with a condition instead, `runtime`)."""
         options = {
             "db_column": prop.attname,
             "verbose_name": prop.name,
             "null": not prop.required,
             "blank": not prop.required,
-            "unique": prop.unique,
+            "unique": prop.unique if unique is None else unique,
             "validators": self.validators(prop),
         }
         if prop.default is not None and self.can_default:

@@ -69,6 +69,10 @@ class Application(models.Model):
     webhook_private_targets = models.BooleanField(
         default=False, help_text="Let webhooks call loopback and private network addresses "
         "(off: only public ones, so that a webhook cannot reach services behind the server).")
+    trash_hours = models.PositiveIntegerField(
+        default=72, validators=[MinValueValidator(1)],
+        help_text="How long deleted records of models with a trash can be restored before "
+        "they are purged for good.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -103,6 +107,9 @@ class DataModel(models.Model):
         Application, on_delete=models.CASCADE, related_name="data_models"
     )
     name = models.CharField(max_length=63, help_text="PascalCase, e.g. Task or WebUser.")
+    trash = models.BooleanField(
+        default=False, help_text="Deletions move records to a trash they can be restored from "
+        "(until the application's trash period ends); off: deletions are final.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -161,6 +161,28 @@ def build_from_metadata(
     )
 
 
+class LiveRecords(models.Manager):
+    """A model with a trash: `objects` are the records not in it (`_base_manager`, which
+    deletions and relations use, sees all)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+def trash_rules(dm: DataModel, spec: ModelSpec) -> dict:
+    """What a trash adds to the Meta of a model: its unique rules hold among the records not
+    in it (a record in the trash neither blocks a value nor is seen by checks), and a partial
+    index keeps their queries as they were."""
+    table = dm.table_name
+    live = models.Q(deleted_at__isnull=True)
+    return {
+        "constraints": [models.UniqueConstraint(fields=[prop.attname], condition=live,
+                                                name=f"{table}_{prop.attname}_live")
+                        for prop in spec.properties.values() if prop.unique],
+        "indexes": [models.Index(fields=["id"], condition=live, name=f"{table}_live")],
+    }
+
+
 def _base_attrs(dm: DataModel, spec: ModelSpec, registry: Apps, label: str) -> dict:
     meta = type(
         "Meta",
@@ -172,6 +194,7 @@ def _base_attrs(dm: DataModel, spec: ModelSpec, registry: Apps, label: str) -> d
             "verbose_name": dm.name,
             "verbose_name_plural": dm.name,
             "ordering": ["id"],
+            **(trash_rules(dm, spec) if dm.trash else {}),
         },
     )
     attrs = {
@@ -183,7 +206,11 @@ def _base_attrs(dm: DataModel, spec: ModelSpec, registry: Apps, label: str) -> d
         "updated_at": models.DateTimeField(auto_now=True, verbose_name="updatedAt"),
     }
     for prop in spec.properties.values():
-        attrs[prop.attname] = KINDS[prop.kind].model_field(prop)
+        attrs[prop.attname] = KINDS[prop.kind].model_field(prop, False if dm.trash else None)
+    if dm.trash:
+        attrs["deleted_at"] = models.DateTimeField(null=True, blank=True,
+                                                   verbose_name="deletedAt")
+        attrs["objects"] = LiveRecords()
     return attrs
 
 

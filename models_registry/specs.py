@@ -13,6 +13,8 @@ from .models import DataModel, Property, Relation
 
 # The fields every model has, by user name, and their columns.
 SYSTEM_COLUMNS = {"id": "id", "createdAt": "created_at", "updatedAt": "updated_at"}
+# The field of a model with a trash (column deleted_at): when a record was moved there.
+DELETED_AT = "deletedAt"
 
 
 @dataclass(eq=False)

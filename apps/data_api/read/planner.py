@@ -22,7 +22,7 @@ from models_registry.files import UrlSigner
 from models_registry.kinds import KINDS
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, RuntimeRecord
-from models_registry.specs import SYSTEM_COLUMNS, RelationEnd
+from models_registry.specs import DELETED_AT, SYSTEM_COLUMNS, RelationEnd
 
 from ..errors import BadUserInput, Forbidden, read_refusal
 from ..kinds import Read, api_kind, readable_properties
@@ -119,6 +119,8 @@ class Planner:
                                      nodes)
         keys = [(key, key_nodes[0].name.value) for key, key_nodes in wrapper.items()]
         self._require_read(cls)
+        if args.get("trashed"):
+            self._require_trash(cls)
         count_alias, alias = self.aliases.next(), self.aliases.next()
         sort_keys = self.sort_keys(cls, alias, args.get("sort"))
         page = page_of(args, self.application, lambda: self.cursors(cls, sort_keys))
@@ -187,9 +189,9 @@ class Planner:
 
     def _matching(self, cls, alias: str, args: dict) -> Sql:
         """The records of `cls` (in table `alias`) that `where` matches and the caller may
-        read."""
+        read (of those in the trash, or not, as `trashed` says)."""
         return (self.filters.condition(cls, alias, args.get("where")) + " AND "
-                + self.filters.permitted(cls, alias))
+                + self.filters.permitted(cls, alias, trashed=args.get("trashed")))
 
     def _records_column(self, cls, alias: str, nodes: list[FieldNode], path: list[str]) -> Sql:
         """A column of each record's JSON text for the selection of `nodes`, at `path` (response
@@ -271,6 +273,13 @@ class Planner:
         named nodeId from before the name was reserved)."""
         return any(i.name == "Node" for i in self.schema.get_type(cls._mortar.name).interfaces)
 
+    def _require_trash(self, cls) -> None:
+        """The trash is seen by those who may delete: who could have put records there."""
+        spec = cls._mortar
+        if self.access is not None and not self.access.allows(spec.pk, "delete"):
+            raise Forbidden(f"trashed: the trash of {spec.name} is seen by those who may "
+                            f"delete {spec.name} records, and you may not.", field="trashed")
+
     def _require_read(self, cls) -> None:
         spec = cls._mortar
         if self.access is not None and not self.access.allows(spec.pk, "read"):
@@ -299,6 +308,8 @@ class Planner:
             elif name in SYSTEM_COLUMNS:
                 column = f"{alias}.{SYSTEM_COLUMNS[name]}"
                 value = Sql(column) if name == "id" else self.dialect.datetime(column)
+            elif name == DELETED_AT and spec.data_model.trash:
+                value = self.dialect.datetime(f"{alias}.deleted_at")
             elif name in properties:
                 value = self.property_json(properties[name], alias, nodes)
             elif name == GLOBAL_ID_FIELD and name not in spec.ends:

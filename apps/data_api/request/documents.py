@@ -291,4 +291,11 @@ def _named(document: DocumentNode, error: GraphQLError) -> dict:
     if path:
         entry["message"] = f"{path}: {entry['message']}"
         entry["extensions"]["field"] = path
+    no_trash = NO_TRASH.match(entry["message"])
+    if no_trash:  # the model is named by the query itself: nothing shown that was hidden
+        entry["message"] += (f" {no_trash[1]} has no trash: its deletions are final (a builder "
+                             "can give it one in the admin).")
     return entry
+
+
+NO_TRASH = re.compile(r"Unknown argument 'trashed' on field 'Query\.all(\w+)'\.$")

@@ -29,7 +29,7 @@ from graphql import (
 )
 
 from models_registry.runtime import RuntimeModels
-from models_registry.specs import SYSTEM_COLUMNS, ModelSpec
+from models_registry.specs import DELETED_AT, SYSTEM_COLUMNS, ModelSpec
 
 from ..kinds import API_KINDS, readable_properties
 from ..sql.global_ids import GLOBAL_ID_FIELD
@@ -38,6 +38,7 @@ from .mutations import (
     DeleteManyInput,
     ManyRelationInput,
     RelationRefInput,
+    Trashed,
     input_type,
     mutation_fields,
     unique_by_enum,
@@ -108,7 +109,11 @@ def build_schema(built: RuntimeModels) -> GraphQLSchema:
                 GraphQLNonNull(mine["result_set"]),
                 args={"where": GraphQLArgument(mine["filter"]), **_sort_args(mine),
                       **PAGE_ARGUMENTS,
-                      **(CURSOR_ARGUMENTS if mine["connection"] else {})},
+                      **(CURSOR_ARGUMENTS if mine["connection"] else {}),
+                      **({"trashed": GraphQLArgument(
+                          Trashed, description="Read the trash too (WITH) or only it (ONLY): "
+                                               "for those who may delete.")}
+                         if spec.data_model.trash else {})},
                 description=f"{spec.name} records matching `where`, a page of them in "
                             "`results` (and in `edges`, with their cursors)."),
                 FieldRole("all", spec.name)),
@@ -131,7 +136,7 @@ def fixed_type_names() -> set[str]:
     types to come: no model may take one (registered with the registry's name rules)."""
     empty = build_schema(RuntimeModels(0, 0, None, {}, {}))
     shared = {t.name for t in (RelationRefInput, ManyRelationInput, DeleteManyInput, SortOrder,
-                               Node, PageInfo)}
+                               Node, PageInfo, Trashed)}
     return ({name for name in empty.type_map if not name.startswith("__")} | shared
             | set(NAMED_TYPES) | set(specified_scalar_types) | RESERVED_TYPE_NAMES)
 
@@ -246,6 +251,9 @@ def _object_type(spec: ModelSpec, types: dict, global_ids: bool) -> GraphQLObjec
             found[GLOBAL_ID_FIELD] = Node.fields[GLOBAL_ID_FIELD]
         found["createdAt"] = GraphQLField(GraphQLNonNull(DateTime))
         found["updatedAt"] = GraphQLField(GraphQLNonNull(DateTime))
+        if spec.data_model.trash:
+            found[DELETED_AT] = GraphQLField(DateTime, description="When it was moved to the "
+                                                                   "trash; null: it is not in it.")
         for name, prop in readable_properties(spec).items():
             output = NAMED_TYPES[API_KINDS[prop.kind].output]
             found[name] = GraphQLField(GraphQLNonNull(output) if prop.required else output)

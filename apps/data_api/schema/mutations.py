@@ -43,6 +43,10 @@ ManyRelationInput = GraphQLInputObjectType(
 DeleteManyInput = GraphQLInputObjectType(
     "DeleteManyInput",
     {"ids": GraphQLInputField(GraphQLNonNull(GraphQLList(GraphQLNonNull(GraphQLInt))))})
+Trashed = GraphQLEnumType("Trashed", {
+    "ONLY": GraphQLEnumValue("ONLY", description="Only the records in the trash."),
+    "WITH": GraphQLEnumValue("WITH", description="Those in the trash and the others."),
+}, description="Which records of a model with a trash to read (without: those not in it).")
 VALIDATION_SETS = GraphQLArgument(
     GraphQLList(GraphQLNonNull(GraphQLString)),
     description='["default"] (the default) checks the model\'s validations; ["empty"] skips '
@@ -98,7 +102,8 @@ def input_type(spec: ModelSpec) -> GraphQLInputObjectType:
 
 
 def mutation_fields(spec: ModelSpec, mine: dict) -> dict:
-    """The eight mutations of one model; `mine` holds its object and filter types."""
+    """The eight mutations of one model (and restoring two, with a trash); `mine` holds its
+    object and filter types."""
     name, record, many = spec.name, mine["object"], list_of(mine["object"])
     one_input = GraphQLArgument(GraphQLNonNull(mine["input"]))
     many_input = GraphQLArgument(list_of(mine["input"]))
@@ -138,6 +143,18 @@ def mutation_fields(spec: ModelSpec, mine: dict) -> dict:
                         "atMost": AT_MOST},
             description=f"Delete the {name} records with these ids; returns them as they were."),
     }
+    if spec.data_model.trash:
+        fields["delete"].description = f"Move a {name} to the trash; returns it as it was."
+        fields["deleteMany"].description = (f"Move the {name} records with these ids to the "
+                                            "trash; returns them as they were.")
+        fields["restore"] = GraphQLField(
+            record, args={"id": record_id},
+            description=f"Bring a {name} back from the trash, with its relations; returns it.")
+        fields["restoreMany"] = GraphQLField(
+            many, args={"input": GraphQLArgument(GraphQLNonNull(DeleteManyInput)),
+                        "atMost": AT_MOST},
+            description=f"Bring the {name} records with these ids back from the trash, all or "
+                        "none.")
     for field in fields.values():
         field.args["clientMutationId"] = CLIENT_MUTATION_ID
     return {action + name: with_role(field, FieldRole(action, name))

@@ -11,7 +11,7 @@ QUERY_ACTIONS = ("all", "one")  # allTask, oneTask: per model
 NODE_ACTIONS = ("node", "nodes")  # records of any model by their global ids
 READ_ACTIONS = QUERY_ACTIONS + NODE_ACTIONS  # each planned into SQL by read/
 MUTATION_ACTIONS = ("create", "createMany", "update", "updateMany", "upsert", "upsertMany",
-                    "delete", "deleteMany")
+                    "delete", "deleteMany", "restore", "restoreMany")  # restore*: a trash's
 IDENTITY_ACTIONS = ("login", "refreshToken", "revokeRefreshToken", "generateJwt")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import Mutation
 from .create import Create, CreateMany
 from .delete import Delete, DeleteMany
+from .restore import Restore, RestoreMany
 from .update import Update, UpdateMany
 from .upsert import Upsert, UpsertMany
 
@@ -13,4 +14,5 @@ MUTATIONS: dict[str, type[Mutation]] = {
     "update": Update, "updateMany": UpdateMany,
     "upsert": Upsert, "upsertMany": UpsertMany,
     "delete": Delete, "deleteMany": DeleteMany,
+    "restore": Restore, "restoreMany": RestoreMany,  # models with a trash
 }

@@ -88,10 +88,11 @@ class Mutation(abc.ABC):
         if not self.access.allows(spec.pk, operation):
             raise Forbidden(write_refusal(self.access, spec.name, spec.pk, operation))
 
-    def matching(self, where: dict, operation: str, cls=None) -> list[int]:
+    def matching(self, where: dict, operation: str, cls=None, trashed: str | None = None
+                 ) -> list[int]:
         """Ids of the records (of `cls`, this mutation's model by default) matching `where`
-        that the caller may `operation`, in order."""
-        sql = self._ids_sql(cls or self.cls, where, operation)
+        that the caller may `operation`, in order (`trashed`: as allX's)."""
+        sql = self._ids_sql(cls or self.cls, where, operation, trashed)
         with connection.cursor() as cursor:
             cursor.execute(sql.text + " ORDER BY 1", sql.params)
             return [row[0] for row in cursor.fetchall()]
@@ -111,7 +112,8 @@ class Mutation(abc.ABC):
         sql = self._ids_sql(self.cls, None, "update")
         return RawSQL(sql.text, sql.params)
 
-    def _ids_sql(self, cls, where: dict | None, operation: str) -> Sql:
+    def _ids_sql(self, cls, where: dict | None, operation: str, trashed: str | None = None
+                 ) -> Sql:
         """SELECT the ids of records of `cls` matching `where` that the caller may
         `operation` (the filters and permission conditions of the read stage)."""
         aliases = Aliases()
@@ -119,7 +121,7 @@ class Mutation(abc.ABC):
         filters = FilterCompiler(self.built, dialect(), aliases, self.access)
         return (f"SELECT {alias}.id FROM {q(cls._meta.db_table)} {alias} WHERE "
                 + filters.condition(cls, alias, where) + " AND "
-                + filters.permitted(cls, alias, operation))
+                + filters.permitted(cls, alias, operation, trashed))
 
     def within_condition(self, ids: list[int], operation: str) -> None:
         """Records as written (created, or updated) must still be ones the caller's condition
@@ -233,7 +235,8 @@ class Mutation(abc.ABC):
             if not KINDS[prop.kind].numbered:
                 continue
             advisory_lock([f"{self.cls._meta.db_table}.{prop.attname}"])
-            top = self.cls.objects.aggregate(top=Max(prop.attname))["top"] or 0
+            # records in a trash keep their numbers: counted too
+            top = self.cls._base_manager.aggregate(top=Max(prop.attname))["top"] or 0
             for record in records:
                 top += 1
                 record.values[prop.attname] = top

@@ -1,11 +1,13 @@
-"""deleteX and deleteManyX: the records as they were, then gone (deleteX with ifUpdatedAt
-only when the record did not change since: see `locking`)."""
+"""deleteX and deleteManyX: the records as they were, then gone, or in the trash of a model
+that has one (deleteX with ifUpdatedAt only when the record did not change since: see
+`locking`)."""
 
 from __future__ import annotations
 
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from models_registry.events import ChangeBatch, delete_records
+from models_registry.trash import trash_records
 
 from ..errors import NotFound, ValidationFailed
 from .base import Mutation
@@ -46,7 +48,10 @@ class DeleteMany(Mutation):
 def delete_rows(cls, ids: list[int], changes: ChangeBatch) -> None:
     """Delete these records; their relations say what happens to the records referring to
     them (restrict: refused, naming them). What is deleted or nullified is noted in
-    `changes`."""
+    `changes`. A model with a trash moves them there: nothing else changes (`restore`)."""
+    if cls._mortar.data_model.trash:
+        trash_records(cls, ids, changes)
+        return
     try:
         delete_records(cls, ids, changes)
     except (ProtectedError, RestrictedError) as error:

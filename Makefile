@@ -40,7 +40,7 @@ bench: $(VENV)/.installed
 	MORTAR_SECRET_KEY=bench-only-secret-key \
 	  $(PY) scripts/test_services.py --databases sqlite -- \
 	  $(PY) -m bench --only data_api $(BENCH_ARGS)
-	for part in mutations identity cursors; do MORTAR_SECRET_KEY=bench-only-secret-key \
+	for part in mutations identity cursors trash; do MORTAR_SECRET_KEY=bench-only-secret-key \
 	  $(PY) scripts/test_services.py --databases sqlite -- \
 	  $(PY) -m bench --only $$part $(BENCH_ARGS) || exit 1; done
 

@@ -33,6 +33,7 @@ from .admin_forms import (
 )
 from .admin_records import RecordBrowser, counted, record_count, record_counts
 from .admin_style import AdminStyle
+from .admin_trash import TrashViews
 from .events import actor_label
 from .kinds import KINDS
 from .models import Application, ChangeEvent, DataModel, Property, Relation
@@ -278,7 +279,8 @@ class DataModelAdmin(SchemaChangeViews, AdminStyle, admin.ModelAdmin):
 
     def get_urls(self):
         # Before the admin's own URLs: its catch-all `<object_id>/` would take these.
-        return [*RecordBrowser(self).get_urls(), *super().get_urls()]
+        records = RecordBrowser(self)
+        return [*TrashViews(records).get_urls(), *records.get_urls(), *super().get_urls()]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(property_count=Count("properties"))

@@ -151,12 +151,16 @@ class PropertyForm(SchemaChangeForm):
                         else str(error)
                     self.add_error("default", f"The default is no {kind.label}: {reason}. "
                                    "Correct it, or leave it empty for none.")
-        if kind.has_choices and "enum_values" not in self.fields:
+        # The model page's rows have no options field: an enum row left as it was keeps its
+        # options; a row becoming an enum there could not enter them.
+        becomes_enum = self.instance.pk is None or "kind" in self.changed_data
+        if kind.has_choices and "enum_values" not in self.fields and becomes_enum:
             self.add_error("kind", "An enum's options are entered on the property's own page: "
                            + ("follow its options link to make it an enum."
                               if self.instance.pk else
                               "add it with “Add a property with its options” at the top."))
-        elif kind.has_choices and not self.cleaned_data.get("enum_values"):
+        elif (kind.has_choices and "enum_values" in self.fields
+              and not self.cleaned_data.get("enum_values")):
             self.add_error("enum_values", "Enter the enum's options, one per line.")
 
     def changed_settings(self) -> dict:

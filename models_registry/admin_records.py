@@ -314,6 +314,7 @@ class RecordBrowser:
             query=query,
             searchable=searchable,
             add_url=record_url("add", data_model.pk),
+            trash_url=record_url("trash", data_model.pk) if data_model.trash else None,
         )
 
     def add_view(self, request: HttpRequest, data_model_id: int) -> HttpResponse:

@@ -151,6 +151,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "prune-change-events": {"task": "apps.watch.tasks.prune_change_events", "schedule": 3600.0},
     "prune-audit-entries": {"task": "apps.audit.tasks.prune_audit_entries",
                             "schedule": 24 * 3600.0},
+    "purge-trash": {"task": "models_registry.tasks.purge_trash", "schedule": 3600.0},
     # the at-least-once net of webhook delivery (apps/webhooks/tasks.py)
     "sweep-webhooks": {"task": "apps.webhooks.tasks.sweep",
                        "schedule": MORTAR_WEBHOOK_SWEEP_SECONDS},

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import standardwebhooks
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 
 from tests.readme_examples import section_examples
 
@@ -401,3 +402,31 @@ def test_the_audit_log_examples_answer_as_shown(dev_server):
                 assert {k: entry[k] for k in same} == {k: shown_entry[k] for k in same}
             if "pageInfo" in shown:
                 assert got["pageInfo"]["hasNextPage"] == shown["pageInfo"]["hasNextPage"]
+
+
+def test_the_trash_examples_answer_as_shown(dev_server):
+    """The README's *Trash* example: Task's trash on, its three curls with a server key, then
+    off again (the demo as the other examples expect it)."""
+    key = server_key(dev_server, "trash")
+    commands = [e.command for e in readme_examples() if " trash " in e.command]
+    assert commands == [".venv/bin/python manage.py trash on demo Task",
+                        ".venv/bin/python manage.py trash off demo Task"]
+    dev_server.run(commands[0])
+    try:
+        examples = list(section_examples("### Trash"))
+        assert len(examples) == 3
+        for example in examples:
+            headers = {name: value.replace("$KEY", key)
+                       for name, value in example.curl.headers.items()}
+            request = urllib.request.Request(dev_server.url + example.curl.path,
+                                             data=example.curl.data.encode(), headers=headers)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                got = json.load(response)
+            shown = json.loads("\n".join(example.output))
+            if "allTask" in got["data"]:  # when: now, not then
+                for record in (*got["data"]["allTask"]["results"],
+                               *shown["data"]["allTask"]["results"]):
+                    assert parse_datetime(record.pop("deletedAt")) is not None
+            assert got == shown
+    finally:
+        dev_server.run(commands[1])

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from ..kinds import KINDS
 from ..models import Application, Relation
 from ..names import field_name_problems, model_name_problems
+from ..specs import DELETED_AT
 from .document import FORMAT, PROPERTY_SETTINGS, RELATION_KINDS, SECTIONS, property_from
 
 
@@ -44,6 +45,11 @@ def check_definition(document: Any, with_data: bool = False, files_dir: Path | N
             problems.append("application.eventRetentionHours: expected a whole number of hours, "
                             "at least 1 (how long change events are kept; left out: 24 for a "
                             "new application).")
+        trash_hours = app.get("trashHours", 72)
+        if not isinstance(trash_hours, int) or isinstance(trash_hours, bool) or trash_hours < 1:
+            problems.append("application.trashHours: expected a whole number of hours, at "
+                            "least 1 (how long deleted records of models with a trash can be "
+                            "restored; left out: 72 for a new application).")
         if not isinstance(app.get("webhookPrivateTargets", False), bool):
             problems.append("application.webhookPrivateTargets: expected true or false (let "
                             "webhooks call loopback and private addresses; left out: off for a "
@@ -75,6 +81,12 @@ def _check_model(index: int, model: Any, fields_of: dict[str, set[str]]) -> list
     name = model["name"]
     problems = [f"{where} ({name}): {p}" for p in model_name_problems(name, set(fields_of))]
     fields_of[name] = set()
+    if not isinstance(model.get("trash", False), bool):
+        problems.append(f"{where}.trash: expected true or false (deletions move its records to "
+                        "a trash they can be restored from; left out: off, deletions are "
+                        "final).")
+    elif model.get("trash"):
+        fields_of[name].add(DELETED_AT)  # the trash's field: no property may take its name
     properties = model.get("properties", [])
     if not isinstance(properties, list):
         return [*problems, f"{where}.properties: expected a list."]

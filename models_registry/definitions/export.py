@@ -23,9 +23,11 @@ def export_definition(application: Application, with_data: bool = False) -> dict
             "playground": application.playground_enabled,
             "eventRetentionHours": application.event_retention_hours,
             "webhookPrivateTargets": application.webhook_private_targets,
+            "trashHours": application.trash_hours,
         },
         "models": [
-            {"name": dm.name, "properties": [_export_property(p) for p in dm.properties.all()]}
+            {"name": dm.name, **({"trash": True} if dm.trash else {}),
+             "properties": [_export_property(p) for p in dm.properties.all()]}
             for dm in data_models
         ],
         "relations": [

@@ -52,7 +52,8 @@ def load_definition(
 # application takes the field's default and a loaded one keeps its own.
 APPLICATION_SETTINGS = {"playground": "playground_enabled",
                         "eventRetentionHours": "event_retention_hours",
-                        "webhookPrivateTargets": "webhook_private_targets"}
+                        "webhookPrivateTargets": "webhook_private_targets",
+                        "trashHours": "trash_hours"}
 
 
 def _apply_schema(document: dict) -> LoadReport:
@@ -90,11 +91,15 @@ def _apply_schema(document: dict) -> LoadReport:
             properties = [property_from(prop_doc) for prop_doc in model_doc.get("properties", [])]
             for position, prop in enumerate(properties):
                 prop.position = position
-            changes.create_model(application, name, properties)
+            changes.create_model(application, name, properties,
+                                 trash=model_doc.get("trash", False))
             report.created.append(f"model {name}")
             report.created.extend(f"property {name}.{prop.name}" for prop in properties)
             continue
         _apply_properties(data_model, model_doc.get("properties", []), report)
+        if model_doc.get("trash", False) != data_model.trash:
+            changes.set_trash(data_model, model_doc.get("trash", False))
+            report.changed.append(f"model {name} (trash {'on' if data_model.trash else 'off'})")
     report.not_in_file.extend(f"model {n}" for n in existing if n not in in_file)
     models = {dm.name: dm for dm in application.data_models.all()}  # read once, for all
     for relation_doc in document.get("relations", []):

@@ -152,6 +152,7 @@ API_SETTINGS = {
     "max_page_size": 200, "max_top_level_fields": 10, "max_depth": 4,
     "statement_timeout_ms": 5000, "max_body_bytes": 1048576, "max_mutation_items": 1000,
     "rate_limit_minute": 200, "rate_limit_hour": 2600, "rate_limit_day": 1150,
+    "trash_hours": 72,
 }
 
 

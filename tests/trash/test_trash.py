@@ -6,6 +6,7 @@ the application's trash period. Off by default: deletions stay final."""
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -15,11 +16,16 @@ from django.utils import timezone
 
 from apps.identity.models import Permission
 from models_registry import changes
+from models_registry.admin_records import record_url
+from models_registry.admin_trash import trash_url
+from models_registry.definitions import DefinitionError, export_definition, load_definition
 from models_registry.models import ChangeEvent
 from models_registry.runtime import runtime_models
-from models_registry.trash import in_trash, purge_expired
+from models_registry.tasks import purge_trash
+from models_registry.trash import in_trash
 
 from ..data_api.conftest import Api, demo, open_to_anyone  # noqa: F401
+from ..identity.conftest import LOGIN, Caller, profile  # noqa: F401
 
 
 @pytest.fixture
@@ -130,7 +136,7 @@ def test_the_purge_deletes_for_good_after_the_trash_period(api, demo):  # noqa: 
     tasks = runtime_models(demo).by_name["Task"]
     in_trash(tasks).filter(pk=1).update(
         deleted_at=timezone.now() - timedelta(hours=demo.trash_hours + 1))
-    assert purge_expired(demo) == 1
+    assert purge_trash.apply().get() == 1  # as a worker runs it, hourly
     assert list(tasks._base_manager.filter(pk__in=[1, 2]).values_list("pk", flat=True)) == [2]
     purge = ChangeEvent.objects.filter(model="Task", record_id=1).latest("seq")
     assert (purge.operation, purge.actor) == ("delete", {"kind": "system"})
@@ -148,3 +154,66 @@ def test_a_trash_cannot_be_turned_off_while_it_holds_records(api, demo):  # noqa
     assert taken["extensions"]["code"] == "VALIDATION_ERROR"
     assert api.data("mutation { deleteTask(id: 3) { id } }")  # for good now
     assert not runtime_models(demo).by_name["Task"]._base_manager.filter(pk=3).exists()
+
+
+def test_the_admin_lists_the_trash_restores_and_purges(api, admin_client, demo):  # noqa: F811
+    task = demo.data_models.get(name="Task")
+    api.data("mutation { deleteManyTask(input: { ids: [4, 5] }) { id } }")
+    listing = admin_client.get(record_url("list", task.pk)).content.decode()
+    assert trash_url(task.pk) in listing and 'href="' + record_url("change", task.pk, 4) not in (
+        listing)
+    page = admin_client.get(trash_url(task.pk)).content.decode()
+    assert page.count('<tr class="trashed"') == 2
+    restored = admin_client.post(trash_url(task.pk, "restore", 4), follow=True)
+    assert "was restored." in " ".join(str(m) for m in restored.context["messages"])
+    admin_client.post(trash_url(task.pk, "purge", 5))
+    tasks = runtime_models(demo).by_name["Task"]
+    assert tasks.objects.filter(pk=4).exists() and not tasks._base_manager.filter(pk=5).exists()
+    who = ChangeEvent.objects.filter(model="Task", record_id=5).latest("seq").actor
+    assert (who["kind"], who["username"]) == ("admin", "admin")
+    assert admin_client.get(trash_url(demo.data_models.get(name="Project").pk)).status_code == 404
+    deleted = admin_client.post(record_url("delete", task.pk, 6), follow=True)  # the browser's
+    assert "was moved to the trash." in " ".join(str(m) for m in deleted.context["messages"])
+    assert list(in_trash(tasks).values_list("pk", flat=True)) == [6]
+
+
+def test_a_user_in_the_trash_cannot_log_in(api, profile):  # noqa: F811
+    def login() -> dict:
+        return Caller().post(LOGIN, {"uuid": str(profile.uuid), "username": "betty@example.com",
+                                     "password": "betty-demo-1"}).json()["data"]["login"]
+
+    assert login()["isValid"] is True
+    user = api.data('{ oneWebUser(where: { email: { eq: "betty@example.com" } }) { id } }')
+    api.data(f"mutation {{ deleteWebUser(id: {user['oneWebUser']['id']}) {{ id }} }}")
+    assert login()["isValid"] is False
+
+
+def test_the_trash_travels_in_definition_files(loaded_apps):
+    document = {"mortar": 1, "application": {"slug": "crm", "trashHours": 24},
+                "models": [{"name": "Lead", "trash": True, "properties": [
+                    {"name": "email", "kind": "email", "unique": True}]},
+                           {"name": "Note", "properties": []}]}
+    application = load_definition(document).application
+    assert application.trash_hours == 24
+    exported = export_definition(application)
+    assert exported["application"]["trashHours"] == 24
+    assert [(m["name"], m.get("trash")) for m in exported["models"]] == [
+        ("Lead", True), ("Note", None)]  # off is left out: the Betty contract's default
+    document["models"][1]["trash"] = True
+    report = load_definition(document)
+    assert report.changed == ["model Note (trash on)"]
+    assert application.data_models.get(name="Note").trash
+    assert load_definition(document).changed == []  # again: nothing to do
+
+    for change, problem in [
+        (lambda d: d["models"][0].update(trash="yes"), "models[0].trash: expected true or false"),
+        (lambda d: d["models"][0]["properties"].append({"name": "deletedAt", "kind": "date"}),
+         "Lead already has a field named 'deletedAt'"),
+        (lambda d: d["application"].update(trashHours=0),
+         "application.trashHours: expected a whole number of hours, at least 1"),
+    ]:
+        bad = copy.deepcopy(document)
+        change(bad)
+        with pytest.raises(DefinitionError) as refused:
+            load_definition(bad)
+        assert any(problem in found for found in refused.value.problems), refused.value.problems

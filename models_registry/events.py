@@ -236,7 +236,7 @@ def _after_sql(groups: list, number: str, record_id: str) -> tuple[str, list]:
     its writer gave (one parameter per kind), or what `snapshots` keeps of its record, read
     from its model's table; NULL for a delete, or an update of nothing kept."""
     quote = connection.ops.quote_name
-    cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "json(%s)"
+    cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"  # JSON text
     branches, params = [], []
     for at, (_, cls, operation, fields, _, known) in enumerate(groups, 1):
         if operation == DELETE:

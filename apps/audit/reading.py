@@ -26,7 +26,7 @@ from .models import AuditEntry
 
 PAGE, MOST = 50, 500
 RECORD_ACTIONS = {f"record.{op}": op for op in ChangeEvent.Operation.values}
-ACTOR_KINDS = ("user", "server", "anonymous", "admin", "loader")
+ACTOR_KINDS = ("user", "server", "anonymous", "admin", "loader", "shell", "system")
 # the order of entries at one instant: events after the log's own (descending: events first)
 LOG, EVENTS = 0, 1
 CURSOR = signing.Signer(salt="mortar.audit.cursor")

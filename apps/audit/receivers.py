@@ -14,6 +14,7 @@ from models_registry.definitions import definition_loaded
 from models_registry.events import LOADER, admin_actor
 from models_registry.models import Application
 from models_registry.record_history import version_restored
+from models_registry.shell import SHELL, shell_change
 
 from .middleware import current_request
 from .record import application_of, record
@@ -65,9 +66,14 @@ def on_version_restored(sender, application_id, model, record_id, version, field
            version=version, fields=fields)
 
 
+def on_shell_change(sender, action, application, model, details, **kwargs) -> None:
+    record(action, application.slug, SHELL, model=model, **details)
+
+
 def connect() -> None:
     identity_event.connect(on_identity_event, dispatch_uid="audit.identity")
     refused.connect(on_refused, dispatch_uid="audit.refused")
     post_save.connect(on_admin_action, sender=LogEntry, dispatch_uid="audit.admin")
     definition_loaded.connect(on_definition_loaded, dispatch_uid="audit.definitions")
     version_restored.connect(on_version_restored, dispatch_uid="audit.restore")
+    shell_change.connect(on_shell_change, dispatch_uid="audit.shell")

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,7 +161,7 @@ def test_json_lines_export_every_matching_entry(caller, profile):  # noqa: F811
     ({"first": "0"}, "first: expected a page size from 1 to 500."),
     ({"after": "forged"}, "after: not a cursor of this log; pass a page's endCursor."),
     ({"record": "x"}, "record: expected a whole number."),
-    ({"actor": "robot"}, "actor: one of user, server, anonymous, admin, loader."),
+    ({"actor": "robot"}, "actor: one of user, server, anonymous, admin, loader, shell, system."),
 ])
 def test_a_bad_query_is_bad_user_input(caller, demo, params, message):  # noqa: F811
     response = caller.client.get("/ops/audit", params, HTTP_AUTHORIZATION=f"Bearer {OPS_TOKEN}")
@@ -266,3 +268,15 @@ def test_the_admins_delete_selected_is_recorded_row_by_row(admin_client, demo): 
     admin_client.post(changelist, {"action": "delete_selected",
                                    "_selected_action": [hooks[2].pk], "post": "yes"})
     assert AuditEntry.objects.filter(action="schema.delete").count() == 3  # one row: once
+
+
+def test_commands_run_on_the_server_are_recorded(demo):  # noqa: F811
+    call_command("createserverkey", "demo", "--name", "imports", stdout=StringIO(),
+                 stderr=StringIO())
+    call_command("trash", "on", "demo", "Task", stdout=StringIO())
+    key, trash = AuditEntry.objects.filter(actor={"kind": "shell"}).order_by("id")
+    assert (key.action, key.application, key.model, key.actor_label) == (
+        "schema.add", "demo", "server key", "shell")
+    assert key.details["object"].startswith("imports (mk_")
+    assert (trash.action, trash.model, trash.details) == (
+        "schema.change", "data model", {"object": "Task", "trash": True})

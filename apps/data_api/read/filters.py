@@ -44,13 +44,14 @@ class FilterCompiler:
         """The condition on records of `cls` that the caller may `operation` (FALSE when he
         may none), among those not in the model's trash (`trashed`: ONLY those in it, or WITH
         them). Permission conditions are the builder's: compiled without permissions."""
-        allowed = self._allowed(cls, alias, operation)
+        allowed = self.allowed(cls, alias, operation)
         if not cls._mortar.data_model.trash or trashed == "WITH":
             return allowed
         in_trash = Sql(f"{alias}.deleted_at IS {'NOT ' if trashed == 'ONLY' else ''}NULL")
         return in_trash if allowed is TRUE else in_trash + " AND " + allowed
 
-    def _allowed(self, cls: type[RuntimeRecord], alias: str, operation: str) -> Sql:
+    def allowed(self, cls: type[RuntimeRecord], alias: str, operation: str = "read") -> Sql:
+        """`permitted` without the trash: the permission's condition alone (TRUE: none)."""
         if self.access is None or self.access.unrestricted:
             return TRUE
         model_id = cls._mortar.data_model.pk

@@ -31,7 +31,7 @@ from ..sql.global_ids import GLOBAL_ID_FIELD, MalformedGlobalId, global_id_sql, 
 from ..sql.text import Aliases, Sql, name_literal, q, text_param
 from . import cursors
 from .cursors import CursorCodec, SortKey, reversed_keys
-from .filters import FilterCompiler
+from .filters import TRUE, FilterCompiler
 from .joins import related_rows
 from .pages import Page, page_of
 
@@ -125,8 +125,7 @@ class Planner:
         sort_keys = self.sort_keys(cls, alias, args.get("sort"))
         page = page_of(args, self.application, lambda: self.cursors(cls, sort_keys))
         table = q(self._table(cls))
-        count_sql = (f"SELECT count(*) FROM {table} {count_alias} WHERE "
-                     + self._matching(cls, count_alias, args))
+        count_sql = self._count_sql(cls, count_alias, args)
         if all(name in ("totalCount", "__typename") for _, name in keys):
             return TopLevelPlan("count", "SELECT (" + count_sql + ")" + self.extra, keys,
                                 result_set.name)
@@ -186,6 +185,21 @@ class Planner:
                 else cursors.after(reversed_keys(keys), page.after, inclusive=True))
         return (f"SELECT EXISTS(SELECT 1 FROM {q(self._table(cls))} {alias} WHERE "
                 + self._matching(cls, alias, args) + " AND " + side + ")")
+
+    def _count_sql(self, cls, alias: str, args: dict) -> Sql:
+        """SELECT how many records `where` matches that the caller may read. Of a model with a
+        trash, when nothing else narrows them: the whole table's count less the trash's (a
+        database counts a whole table fastest, SQLite without reading a row, and the trash's
+        few through its own index; a condition on every row made SQLite's count of 100,000
+        three times slower, measured)."""
+        table = q(self._table(cls))
+        where = self.filters.condition(cls, alias, args.get("where"))
+        if (where is TRUE and cls._mortar.data_model.trash and not args.get("trashed")
+                and self.filters.allowed(cls, alias) is TRUE):
+            return Sql(f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} "
+                       f"{alias} WHERE {alias}.deleted_at IS NOT NULL)")
+        return (f"SELECT count(*) FROM {table} {alias} WHERE " + where + " AND "
+                + self.filters.permitted(cls, alias, trashed=args.get("trashed")))
 
     def _matching(self, cls, alias: str, args: dict) -> Sql:
         """The records of `cls` (in table `alias`) that `where` matches and the caller may

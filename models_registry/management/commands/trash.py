@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...changes import SchemaChangeError, set_trash
 from ...models import DataModel
+from ...shell import tell
 from ...tasks import purge_every_trash
 
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             set_trash(data_model, action == "on")
         except SchemaChangeError as error:
             raise CommandError(error.message) from None
+        tell("schema.change", data_model.application, "data model", object=data_model.name,
+             trash=action == "on")
         name, hours = data_model.name, data_model.application.trash_hours
         self.stdout.write(
             f"{name} has a trash: delete{name} and deleteMany{name} move records there, "

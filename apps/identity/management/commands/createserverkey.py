@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.identity import server_keys
 from models_registry.models import Application
+from models_registry.shell import tell
 
 
 class Command(BaseCommand):
@@ -26,6 +27,8 @@ class Command(BaseCommand):
                                "admin for the slugs.") from None
         expires = timezone.now() + timedelta(days=days) if days else None
         row, text = server_keys.create(application, name, expires)
+        tell("schema.add", application, "server key", object=f"{name} (mk_{row.prefix})",
+             expires=expires.isoformat() if expires else None)
         self.stdout.write(text)
         self.stderr.write(f"Server key '{name}' for {app} (prefix mk_{row.prefix}); shown once, "
                           "send it as Authorization: Bearer <key>.")

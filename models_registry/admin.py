@@ -462,6 +462,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ActorKindFilter(admin.SimpleListFilter):
+    """Record changes by who made them: a user, a server key, anyone, a builder, ..."""
+
+    title, parameter_name = "actor", "actor"
+    KINDS = ("user", "server", "anonymous", "admin", "loader", "system")
+
+    def lookups(self, request, model_admin):
+        return [(kind, kind) for kind in self.KINDS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor__kind=self.value()) if self.value() else queryset
+
+
 @admin.register(ChangeEvent)
 class RecordChangeAdmin(ReadOnlyAdmin):
     """Every record change, as the audit log keeps it (the change events): who, when, from
@@ -469,7 +482,7 @@ class RecordChangeAdmin(ReadOnlyAdmin):
 
     list_display = ("created_at", "application", "model", "record_id", "operation",
                     "changed_fields", "who", "ip")
-    list_filter = ("application", "operation", "model")
+    list_filter = ("application", "operation", "model", ActorKindFilter)
     search_fields = ("model", "=record_id", "ip", "user_agent")
     date_hierarchy = "created_at"
     list_select_related = ("application",)

@@ -210,19 +210,31 @@ def set_trash(data_model: DataModel, on: bool) -> DataModel:
             # and indexes at once (what Django's own alterations do there)
             editor._remake_table(after, create_field=after._meta.get_field("deleted_at")
                                  if on else None)
-            return data_model
-        if on:
-            editor.add_field(after, after._meta.get_field("deleted_at"))
         else:
-            _sync_trash_rules(editor, before, after)
-        for prop in data_model.properties.filter(unique=True):
-            editor.alter_field(after, before._meta.get_field(prop.attname),
-                               after._meta.get_field(prop.attname))
-        if on:
-            _sync_trash_rules(editor, before, after)
-        else:
-            editor.remove_field(before, before._meta.get_field("deleted_at"))
+            _switch_trash(editor, data_model, before, after, on)
+        # The planner's statistics: SQLite's went with the old table, and PostgreSQL knows
+        # nothing of a new column (it would take `deleted_at IS NULL` for a rare condition).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(after._meta.db_table)}")
     return data_model
+
+
+def _switch_trash(editor, data_model: DataModel, before: type[RuntimeRecord],
+                  after: type[RuntimeRecord], on: bool) -> None:
+    """PostgreSQL: the trash's column, partial index and conditional unique rules in place of
+    the plain unique rules, or back (the unique rules of the records outside the trash are
+    dropped only once the plain ones hold)."""
+    if on:
+        editor.add_field(after, after._meta.get_field("deleted_at"))
+    else:
+        _sync_trash_rules(editor, before, after)
+    for prop in data_model.properties.filter(unique=True):
+        editor.alter_field(after, before._meta.get_field(prop.attname),
+                           after._meta.get_field(prop.attname))
+    if on:
+        _sync_trash_rules(editor, before, after)
+    else:
+        editor.remove_field(before, before._meta.get_field("deleted_at"))
 
 
 def _existing_rules(table: str) -> set[str]:

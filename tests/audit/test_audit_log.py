@@ -203,6 +203,10 @@ def test_builders_read_record_changes_in_the_admin_read_only(admin_client, demo)
     assert "loader" in page and "Project" in page
     shown = listing.context["cl"].result_count
     assert shown == ChangeEvent.objects.filter(model="Project", operation="create").count() > 0
+    by_actor = admin_client.get("/admin/models_registry/changeevent/", {"actor": "loader"})
+    assert by_actor.context["cl"].result_count == ChangeEvent.objects.count()  # all loaded
+    nobody = admin_client.get("/admin/models_registry/changeevent/", {"actor": "user"})
+    assert nobody.context["cl"].result_count == 0
     event = ChangeEvent.objects.filter(model="Project").first()
     url = f"/admin/models_registry/changeevent/{event.pk}/"
     assert admin_client.post(url + "delete/", {"post": "yes"}).status_code == 403

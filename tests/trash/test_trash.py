@@ -55,6 +55,8 @@ def test_a_deleted_record_leaves_every_read_and_waits_in_the_trash(api):
     after = api.data("{ oneProject(where: { id: { eq: 1 } }) { tasks { id } } }")["oneProject"]
     assert gone["id"] not in [task["id"] for task in after["tasks"]]
     name = gone["name"].replace('"', '\\"')
+    assert api.data(f'{{ allTask(where: {{ name: {{ eq: "{name}" }} }}) {{ totalCount }} }}')[
+        "allTask"]["totalCount"] == 0  # counted: those matched less those in the trash
     assert api.data(f'{{ allProject(where: {{ tasks: {{ name: {{ eq: "{name}" }} }} }}) '
                     "{ totalCount } }")["allProject"]["totalCount"] == 0
     trashed = api.data("{ allTask(trashed: ONLY) { totalCount results { id deletedAt } } }")
@@ -114,6 +116,10 @@ def test_bad_restores_and_trash_arguments_are_refused_changing_nothing(api, demo
     Permission.objects.filter(data_model__name="Task", operation="delete").delete()
     refused = api.error("{ allTask(trashed: ONLY) { totalCount } }")
     assert refused["extensions"]["code"] == "FORBIDDEN"
+    refused = api.error("mutation { restoreTask(id: 2) { id } }")
+    assert refused["extensions"]["code"] == "FORBIDDEN"
+    assert refused["message"].startswith("Restoring takes the delete permission. Anonymous "
+                                         "callers may not delete Task records")
 
 
 def test_a_read_stays_one_statement_with_the_trash(api, demo):  # noqa: F811

@@ -188,18 +188,28 @@ class Planner:
 
     def _count_sql(self, cls, alias: str, args: dict) -> Sql:
         """SELECT how many records `where` matches that the caller may read. Of a model with a
-        trash, when nothing else narrows them: the whole table's count less the trash's (a
-        database counts a whole table fastest, SQLite without reading a row, and the trash's
-        few through its own index; a condition on every row made SQLite's count of 100,000
-        three times slower, measured)."""
+        trash (when `trashed` does not ask for it): those it matches less those of them in the
+        trash. Testing every row for the trash made a count of 100,000 rows a third slower
+        (PostgreSQL reads a row's columns up to the one it tests, and deletedAt is the last;
+        SQLite's count of a whole table reads no row at all without a condition, measured),
+        while the trash's few are found through its own index."""
         table = q(self._table(cls))
-        where = self.filters.condition(cls, alias, args.get("where"))
-        if (where is TRUE and cls._mortar.data_model.trash and not args.get("trashed")
-                and self.filters.allowed(cls, alias) is TRUE):
-            return Sql(f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} "
-                       f"{alias} WHERE {alias}.deleted_at IS NOT NULL)")
-        return (f"SELECT count(*) FROM {table} {alias} WHERE " + where + " AND "
-                + self.filters.permitted(cls, alias, trashed=args.get("trashed")))
+        trashed = args.get("trashed")
+        if not cls._mortar.data_model.trash or trashed:
+            return (f"SELECT count(*) FROM {table} {alias} WHERE "
+                    + self._matching(cls, alias, args))
+        other = self.aliases.next()
+
+        def matched(name: str) -> Sql | None:  # None: every record
+            where = self.filters.condition(cls, name, args.get("where"))
+            allowed = self.filters.allowed(cls, name)
+            return None if where is TRUE and allowed is TRUE else where + " AND " + allowed
+
+        every, in_trash = matched(alias), matched(other)
+        return (Sql(f"SELECT (SELECT count(*) FROM {table} {alias}")
+                + ("" if every is None else " WHERE " + every) + f") - (SELECT count(*) FROM "
+                f"{table} {other} WHERE {other}.deleted_at IS NOT NULL"
+                + ("" if in_trash is None else " AND " + in_trash) + ")")
 
     def _matching(self, cls, alias: str, args: dict) -> Sql:
         """The records of `cls` (in table `alias`) that `where` matches and the caller may

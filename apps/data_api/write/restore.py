@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from models_registry.trash import RestoreConflict, restore_records
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Forbidden, NotFound
 from .base import Mutation
 
 
 class Restoring(Mutation):
     operation = "delete"
+
+    def require(self, operation: str) -> None:
+        try:
+            super().require(operation)
+        except Forbidden as refused:
+            raise Forbidden("Restoring takes the delete permission. " + refused.message
+                            ) from None
 
     def restore(self, ids: list[int], field: str) -> None:
         name = self.cls._mortar.name

@@ -180,7 +180,10 @@ def trash_rules(dm: DataModel, spec: ModelSpec) -> dict:
         "constraints": [models.UniqueConstraint(fields=[prop.attname], condition=live,
                                                 name=f"{table}_{prop.attname}_live")
                         for prop in spec.properties.values() if prop.unique],
-        "indexes": [models.Index(fields=["deleted_at"], condition=~live,
+        # IS NOT NULL as the queries say it (SQLite uses a partial index only for the very
+        # condition; Django writes ~Q(isnull=True) as NOT (... IS NULL))
+        "indexes": [models.Index(fields=["deleted_at"],
+                                 condition=models.Q(deleted_at__isnull=False),
                                  name=f"{table}_trash")],
     }
 

@@ -233,8 +233,8 @@ def measure(mortar: str, floor: Floor, repeats: int, ids: dict) -> dict:
     }
 
 
-def build_and_measure(url: str, repeats: int) -> dict:
-    names, _ = build_bench_application(url, "Mutations")
+def related_ids(names) -> dict:
+    """The ids new tasks take their tags and projects from (`task_items`'s arguments)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -242,7 +242,14 @@ def build_and_measure(url: str, repeats: int) -> dict:
         tag_ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT id FROM {names.project} ORDER BY id")
         project_ids = [row[0] for row in cursor.fetchall()]
-    ids = {"tag_ids": tag_ids, "project_ids": project_ids}
+    return {"tag_ids": tag_ids, "project_ids": project_ids}
+
+
+def build_and_measure(url: str, repeats: int) -> dict:
+    names, _ = build_bench_application(url, "Mutations")
+    from django.db import connection
+
+    ids = related_ids(names)
     counted = count_statements(ids)
     print(f"  statements per request: createMany of 10: {counted['create_10']}, of 1,000: "
           f"{counted['create_1000']} ({counted['create_1000_inserts']} INSERTs, "

@@ -21,7 +21,14 @@ import time
 
 from bench import report
 from bench.data_api import PATH, QUERIES, bench_database, build_bench_application
-from bench.mutations import CREATE_MANY, ITEMS, UPDATE_MANY, task_items, update_variables
+from bench.mutations import (
+    CREATE_MANY,
+    ITEMS,
+    UPDATE_MANY,
+    related_ids,
+    task_items,
+    update_variables,
+)
 
 ROUNDS = 5
 READS_PER_ROUND = {"A": 80, "B": 300, "C": 600}  # about a second of each per round
@@ -136,18 +143,13 @@ def build_and_measure(url: str, rounds: int) -> dict:
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {names.tag} ORDER BY id")
-        tag_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT id FROM {names.project} ORDER BY id")
-        project_ids = [row[0] for row in cursor.fetchall()]
     handler = WSGIHandler()
     statements = statements_with_trash()
     reads = trash_cost(handler, names, rounds)
     for key, figures in reads.items():
         print(f"  read {key}: {figures['off']:.2f} ms with the trash off, {figures['on']:.2f} ms "
               f"on ({figures['on'] / figures['off'] - 1:+.1%})", flush=True)
-    audit = audit_cost(handler, {"tag_ids": tag_ids, "project_ids": project_ids})
+    audit = audit_cost(handler, related_ids(names))
     for key, figures in audit.items():
         print(f"  {key}: events written in {figures['flush_with_ms']:.1f} ms with their values, "
               f"{figures['flush_without_ms']:.1f} ms without, of requests of "

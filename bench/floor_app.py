@@ -1,9 +1,11 @@
-"""The floor: a minimal WSGI app (no Django) answering the benchmark's queries A, B and C with the
-same JSON document as Mortar, each from ONE hand-written SQL statement.
+"""The floor: a minimal WSGI app (no Django) answering the benchmark's queries A, B, C and E with
+the same JSON document as Mortar, each from ONE hand-written SQL statement (E's an UPDATE ...
+RETURNING, its own transaction).
 
 Served by gunicorn with the same configuration as Mortar
 (`gunicorn 'bench.floor_app:from_environment()'`). POST the same body as to Mortar at /a, /b or
-/c; C takes the record id from the body: `eq: <id>` in the document or the variable `id`.
+/c or /e; C and E take the record id from the body: `eq: <id>` in the document or the
+variable `id` (C), `updateTask(id: <id>, input: { done: true|false })` (E).
 Environment: BENCH_FLOOR_DATABASE (a postgres:// URL or a SQLite file path) and
 BENCH_FLOOR_NAMES (JSON of bench.dataset.Names: the runtime tables and columns).
 """
@@ -34,6 +36,10 @@ POSTGRES = {
          "'results', {page})))::text",
     "c": "SELECT json_build_object('data', json_build_object('oneTask', "
          "(SELECT {task} FROM {table} t WHERE t.id = %(id)s)))::text",
+    # autocommit: the statement is its transaction
+    "e": "UPDATE {table} SET {done} = %(done)s, updated_at = now() WHERE id = %(id)s RETURNING "
+         "json_build_object('data', json_build_object('updateTask', json_build_object("
+         "'id', id, 'done', {done})))::text",
 }
 
 SQLITE_TASK = """json_object(
@@ -54,13 +60,17 @@ SQLITE = {
          "'results', json({page}))))",
     "c": "SELECT json_object('data', json_object('oneTask', "
          "json((SELECT {task} FROM {table} t WHERE t.id = :id))))",
+    "e": "UPDATE {table} SET {done} = :done, updated_at = datetime('now') WHERE id = :id "
+         "RETURNING json_object('data', json_object('updateTask', json_object('id', id, "
+         "'done', json(CASE WHEN {done} THEN 'true' ELSE 'false' END))))",
 }
 PAGE_FIELDS = {"postgresql": "'done', t.{done}, 'endDate', t.{end_date},",
                "sqlite": "'done', json(CASE WHEN t.{done} THEN 'true' ELSE 'false' END), "
                          "'endDate', t.{end_date},"}
 PAGE_PARAMS = {"priority": 3, "limit": 100}
-# The id in C's document (`eq: 4242`) or in its variables (`"id": 4242`).
-RECORD_ID = re.compile(rb'(?:eq:\s*|"id":\s*)(\d+)')
+# The id in C's document (`eq: 4242`) or in its variables (`"id": 4242`), E's (`id: 4242`).
+RECORD_ID = re.compile(rb'(?:eq:\s*|"id":\s*|\(id:\s*)(\d+)')
+DONE = re.compile(rb"done:\s*(true|false)")
 
 
 def statements(vendor: str, names: dict[str, str]) -> dict[str, str]:
@@ -72,7 +82,7 @@ def statements(vendor: str, names: dict[str, str]) -> dict[str, str]:
     page_sql = page.format(task=page_task, table=names["task"], priority=names["priority"])
     return {
         key: sql.format(page=page_sql, task=one_task if key == "c" else page_task,
-                        table=names["task"], priority=names["priority"])
+                        table=names["task"], priority=names["priority"], done=names["done"])
         for key, sql in queries.items()
     }
 
@@ -99,8 +109,11 @@ class Database:
         return connection
 
     def one_value(self, sql: str, params: dict) -> str:
-        cursor = self._connection().execute(sql, params)
-        return cursor.fetchone()[0]
+        connection = self._connection()
+        value = connection.execute(sql, params).fetchone()[0]
+        if self.vendor == "sqlite" and connection.in_transaction:  # E's UPDATE began one
+            connection.commit()
+        return value
 
 
 def make_app(where: str, names: dict[str, str]):
@@ -116,11 +129,13 @@ def make_app(where: str, names: dict[str, str]):
             return _respond(start_response, "404 Not Found", b'{"error":"no such query"}')
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         params = dict(PAGE_PARAMS)
-        if key == "c":
+        if key in ("c", "e"):
             found = RECORD_ID.search(body)
             if found is None:
                 return _respond(start_response, "400 Bad Request", b'{"error":"no id"}')
             params = {"id": int(found.group(1))}
+        if key == "e":
+            params["done"] = DONE.search(body).group(1) == b"true"
         text = database.one_value(queries[key], params)
         return _respond(start_response, "200 OK", text.encode())
 

@@ -145,7 +145,8 @@ def save(vendor: str, results: dict) -> None:
 def render(every: dict) -> str:
     first = next(iter(every.values()))
     lines = [
-        "## Data API: three GraphQL reads over HTTP, beside their floor",
+        "## Data API: GraphQL requests over HTTP (reads A–D, a small write E), beside their "
+        "floor",
         "",
         "Command (`make bench BENCH_ARGS=--quick` for a smoke run):",
         "",
@@ -166,11 +167,11 @@ def render(every: dict) -> str:
         "each server (their length is in each table's heading), alternating between Mortar and "
         f"the floor, after a {first['warm_seconds']} s warm-up per query; the median round is "
         "shown (round-to-round spread on this machine is often ±10%, so read ratios to ±0.1). "
-        "Concurrency 1 = 1 connection, 8 = 8 connections (2 wrk threads). C and D ask for a "
-        "different task id in every request.",
+        "Concurrency 1 = 1 connection, 8 = 8 connections (2 wrk threads). C, D and E ask for "
+        "a different task id in every request.",
         f"- Data: {first['dataset']['projects']:,} projects, {first['dataset']['tasks']:,} tasks, "
         f"{first['dataset']['tags']} tags, {first['dataset']['task_tags']:,} task-tag links.",
-        "- Queries (POST bodies; C and D with a new id in each request):",
+        "- Queries (POST bodies; C, D and E with a new id in each request):",
         *(f"  - {key}, {query['title']}: `{query['body']}`"
           for key, query in first["queries"].items()),
         "- SQL statements per request: counted in-process through the WSGI handler on warm "

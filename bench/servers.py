@@ -32,13 +32,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], log_path: Path):
-    """Serve `app` (a gunicorn app spec) until the block ends; yields its base URL."""
+def gunicorn(app: str, env: dict[str, str], log_path: Path, options: tuple[str, ...] = ()):
+    """Serve `app` (a gunicorn app spec) until the block ends; yields its base URL. `options`
+    come after GUNICORN_OPTIONS (gunicorn takes the last of an option given twice)."""
     port = free_port()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-             *GUNICORN_OPTIONS],
+             *GUNICORN_OPTIONS, *options],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

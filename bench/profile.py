@@ -44,6 +44,10 @@ REST = "the rest (the standard library's JSON, sockets, threads)"
 WAITS = ("_worker (concurrent/futures/thread.py:81)", "EpollSelector.select (selectors.py:")
 
 
+def mortar_frame(frame: str) -> bool:
+    return any(f"({package}/" in frame for package in ("apps", "models_registry", "mortar"))
+
+
 def part_of(stack: list[str]) -> str:
     for frame in reversed(stack):
         for part, marks in PARTS:
@@ -52,22 +56,29 @@ def part_of(stack: list[str]) -> str:
     return REST
 
 
-def summarise(raw: str) -> tuple[dict[str, int], dict[str, int]]:
+def summarise(raw: str, wall: bool = False) -> tuple[dict[str, int], dict[str, int]]:
     """Samples per part, from py-spy's raw (collapsed) output (`frame;frame;... count`), and
-    the innermost frames of the rest's samples, the most common first."""
+    the innermost frames of the rest's samples, the most common first. `wall`: the samples
+    of the threads serving a request, waiting or not (of every stack, its innermost frames)."""
     counts: Counter = Counter()
-    rest: Counter = Counter()
+    shown: Counter = Counter()
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
             frames = stack.split(";")
-            if any(wait in frames[-1] for wait in WAITS):
+            if wall and not any("ThreadWorker.handle " in frame for frame in frames):
+                continue  # not serving a request
+            if not wall and any(wait in frames[-1] for wait in WAITS):
                 continue  # waiting, which py-spy here takes for busy
             part = part_of(frames)
             counts[part] += int(count)
-            if part == REST:
-                rest[" < ".join(frames[-1:-4:-1])] += int(count)
-    return dict(counts), dict(rest.most_common(5))
+            if wall:  # where it waits or works, and for which step of Mortar's
+                mortar = next((frame for frame in reversed(frames) if mortar_frame(frame)),
+                              "")
+                shown[f"{frames[-1]} … {mortar}"] += int(count)
+            elif part == REST:
+                shown[" < ".join(frames[-1:-4:-1])] += int(count)
+    return dict(counts), dict(shown.most_common(12 if wall else 5))
 
 
 def worker_pid(master: int) -> int:
@@ -77,17 +88,18 @@ def worker_pid(master: int) -> int:
     return int(children[0])
 
 
-def profile_c(url: str, master: int, seconds: int, tasks: int
-              ) -> tuple[dict[str, int], dict[str, int]]:
-    """wrk sends C to the one-worker server at `url` (its master's pid `master`) while py-spy
-    samples its worker."""
-    query = QUERIES["C"]
+def profile_query(url: str, master: int, seconds: int, tasks: int, key: str,
+                  wall: bool = False) -> tuple[dict[str, int], dict[str, int]]:
+    """wrk sends query `key` to the one-worker server at `url` (its master's pid `master`)
+    while py-spy samples its worker."""
+    query = QUERIES[key]
     load.run(url + PATH, query.template(), 1, 2, (1, tasks))  # warm
     with tempfile.NamedTemporaryFile(suffix=".txt") as out:
         sampler = subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
              str(worker_pid(master)), "--rate", str(RATE), "--duration", str(seconds),
-             "--format", "raw", "--output", out.name, "--nonblocking"],
+             "--format", "raw", "--output", out.name, "--nonblocking",
+             *(["--idle"] if wall else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         sending = threading.Thread(target=load.run, args=(url + PATH, query.template(), 1,
                                                            seconds + 2, (1, tasks)))
@@ -96,11 +108,11 @@ def profile_c(url: str, master: int, seconds: int, tasks: int
         sending.join()
         if sampler.returncode:
             raise RuntimeError(f"py-spy failed: {errors}")
-        return summarise(Path(out.name).read_text())
+        return summarise(Path(out.name).read_text(), wall)
 
 
-def build_and_profile(url: str, seconds: int) -> dict:
-    _, filled = build_bench_application(url, "Profile of C")
+def build_and_profile(url: str, seconds: int, key: str = "C", wall: bool = False) -> dict:
+    _, filled = build_bench_application(url, f"Profile of {key}")
     from django.db import connection
 
     vendor, version = connection.vendor, report.database_version()
@@ -111,13 +123,15 @@ def build_and_profile(url: str, seconds: int) -> dict:
     with servers.gunicorn("mortar.wsgi", servers.server_environment(url),
                           logs / f"{vendor}-mortar-profile.log",
                           options=("--workers", "1", "--pid", str(pid_file))) as mortar:
-        parts, rest = profile_c(mortar, int(pid_file.read_text()), seconds, filled["tasks"])
+        parts, rest = profile_query(mortar, int(pid_file.read_text()), seconds,
+                                    filled["tasks"], key, wall)
     total = sum(parts.values())
     for part, samples in sorted(parts.items(), key=lambda item: -item[1]):
         print(f"  {samples / total:6.1%}  {part}", flush=True)
     for frames, samples in rest.items():
-        print(f"  the rest, {samples / total:6.1%}: {frames}", flush=True)
-    return {"vendor": vendor, "database": version, "seconds": seconds, "rate": RATE,
+        print(f"  {'a stack' if wall else 'the rest'}, {samples / total:6.1%}: {frames}",
+              flush=True)
+    return {"vendor": vendor, "database": version, "query": key, "seconds": seconds, "rate": RATE,
             "samples": total, "parts": parts, "rest": rest, **report.environment()}
 
 
@@ -149,10 +163,16 @@ def render(every: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 s of samples, not 20")
+    parser.add_argument("--query", choices=sorted(QUERIES), default="C",
+                        help="another query than C, printed only (RESULTS.md keeps C's)")
+    parser.add_argument("--wall", action="store_true",
+                        help="wall time: the request threads' samples, waiting ones too (on "
+                             "the database, on Redis), printed only")
     args = parser.parse_args(argv)
     with bench_database(os.environ.get("DATABASE_URL") or "sqlite:///") as url:
-        results = build_and_profile(url, 5 if args.quick else SECONDS)
-    report.save_section("profile", results["vendor"], results, render)
+        results = build_and_profile(url, 5 if args.quick else SECONDS, args.query, args.wall)
+    if args.query == "C" and not args.wall:
+        report.save_section("profile", results["vendor"], results, render)
     return 0
 
 

@@ -31,18 +31,34 @@ from .runtime import RuntimeRecord
 PAIRS_PER_CALL = 40
 
 
-def kept_columns(cls: type[RuntimeRecord]) -> dict[str, tuple[str, bool]]:
-    """API name -> (column, stored as JSON) of what snapshots of `cls` keep, in field order."""
+def kept_columns(cls: type[RuntimeRecord]) -> dict[str, tuple[str, str]]:
+    """API name -> (column, how it goes in JSON: "json" nested, "decimal:<places>" as text, ""
+    as it is) of what snapshots of `cls` keep, in field order. Decimals go as text: a JSON
+    number is read back as a float, which no decimal survives exactly."""
     spec = cls._mortar
     kept = {}
     for name, prop in spec.properties.items():
         if KINDS[prop.kind].kept_in_history:
             field = cls._meta.get_field(prop.attname)
-            kept[name] = (field.column, isinstance(field, models.JSONField))
+            kept[name] = (field.column, "json" if isinstance(field, models.JSONField)
+                          else f"decimal:{field.decimal_places}"
+                          if isinstance(field, models.DecimalField) else "")
     for name, end in spec.ends.items():
         if not end.many:
-            kept[name] = (cls._meta.get_field(end.attname).column, False)
+            kept[name] = (cls._meta.get_field(end.attname).column, "")
     return kept
+
+
+def _as_json_value(column: str, how: str) -> str:
+    """A column's value as the snapshot keeps it (the data API's way for decimals: exact text
+    of PostgreSQL's numeric, SQLite's number with the property's places)."""
+    if how.startswith("decimal:"):
+        places = int(how.partition(":")[2])
+        return (f"CAST({column} AS text)" if connection.vendor == "postgresql"
+                else f"printf('%%.{places}f', {column})")  # %% : the INSERT takes parameters
+    if how == "json" and connection.vendor != "postgresql":
+        return f"json({column})"  # SQLite keeps JSON as text: json() nests it
+    return column
 
 
 def snapshot_sql(cls: type[RuntimeRecord], alias: str, names: Iterable[str] | None = None
@@ -51,20 +67,18 @@ def snapshot_sql(cls: type[RuntimeRecord], alias: str, names: Iterable[str] | No
     kept fields without them); None when none of `names` is kept."""
     kept = kept_columns(cls)
     quote = connection.ops.quote_name
-    pairs = [(name, f"{alias}.{quote(kept[name][0])}", kept[name][1])
+    pairs = [(name, _as_json_value(f"{alias}.{quote(kept[name][0])}", kept[name][1]))
              for name in (kept if names is None else names) if name in kept]
     if not pairs and names is not None:
         return None
     chunks = [pairs[at:at + PAIRS_PER_CALL] for at in range(0, len(pairs), PAIRS_PER_CALL)]
     if connection.vendor == "postgresql":
         return " || ".join(
-            "jsonb_build_object(" + ", ".join(f"'{name}', {value}" for name, value, _ in chunk)
+            "jsonb_build_object(" + ", ".join(f"'{name}', {value}" for name, value in chunk)
             + ")" for chunk in chunks) if chunks else "'{}'::jsonb"
-    # SQLite keeps JSON as text: json() nests it rather than quoting it
     built = "json_object()"
     for number, chunk in enumerate(chunks):
-        args = ", ".join(f"'{'$.' if number else ''}{name}', "
-                         f"{f'json({value})' if json else value}" for name, value, json in chunk)
+        args = ", ".join(f"'{'$.' if number else ''}{name}', {value}" for name, value in chunk)
         built = f"json_object({args})" if number == 0 else f"json_set({built}, {args})"
     return built
 
@@ -90,21 +104,31 @@ def readable(cls: type[RuntimeRecord] | None, values: dict | None) -> dict | Non
     if values is None or cls is None:
         return values
     fields = _fields_by_name(cls)
+    # A property that is a password now: what it held as text before is no more shown
+    secret = {name for name, prop in cls._mortar.properties.items()
+              if not KINDS[prop.kind].kept_in_history}
     shown = {}
     for name, value in values.items():
         found = fields.get(name)
+        if name in secret:
+            continue
         if found is None or value is None:
             shown[name] = value
             continue
         field, kind = found
         try:
-            python = field.to_python(value)
-            if isinstance(python, dt.datetime) and timezone.is_naive(python):
-                python = timezone.make_aware(python, dt.UTC)  # SQLite's text is UTC
+            python = _python(field, value)
             shown[name] = kind.to_json(python) if kind else python
-        except ValidationError:
+        except (ValidationError, TypeError, ValueError):  # of another kind then
             shown[name] = value
     return shown
+
+
+def _python(field: models.Field, value: Any) -> Any:
+    python = field.to_python(value)
+    if isinstance(python, dt.datetime) and timezone.is_naive(python):
+        python = timezone.make_aware(python, dt.UTC)  # SQLite's text is UTC
+    return python
 
 
 def restorable(cls: type[RuntimeRecord], values: dict) -> dict[str, Any]:
@@ -114,7 +138,10 @@ def restorable(cls: type[RuntimeRecord], values: dict) -> dict[str, Any]:
     for name, (field, _) in _fields_by_name(cls).items():  # in the model's order
         if name in values:
             value = values[name]
-            restored[field.attname] = None if value is None else field.to_python(value)
+            try:
+                restored[field.attname] = None if value is None else _python(field, value)
+            except (ValidationError, TypeError, ValueError):
+                continue  # the field was of another kind then: left as it is
     return restored
 
 

@@ -76,9 +76,10 @@ def unique_clashes(cls: type[RuntimeRecord], ids: list[int]) -> list[str]:
             first_with.setdefault(value, record_id)
         taken = cls.objects.filter(**{f"{prop.attname}__in": list(first_with)}).values_list(
             prop.attname, "pk")
+        # the other record is not named: the caller may not be allowed to read it
         clashes.extend(f"{spec.name} {first_with[value]}: its {name} {value!r} is taken by "
-                       f"{spec.name} {other}; change one of them first."
-                       for value, other in taken)
+                       f"another {spec.name}; change one of them first."
+                       for value, _ in taken)
     return clashes
 
 

@@ -96,15 +96,22 @@ def _apply_schema(document: dict) -> LoadReport:
             report.created.append(f"model {name}")
             report.created.extend(f"property {name}.{prop.name}" for prop in properties)
             continue
+        trash = model_doc.get("trash", False)
+        if not trash and data_model.trash:  # first: a property may take deletedAt then
+            _set_trash(data_model, trash, report)
         _apply_properties(data_model, model_doc.get("properties", []), report)
-        if model_doc.get("trash", False) != data_model.trash:
-            changes.set_trash(data_model, model_doc.get("trash", False))
-            report.changed.append(f"model {name} (trash {'on' if data_model.trash else 'off'})")
+        if trash and not data_model.trash:  # last: once the file's properties are in place
+            _set_trash(data_model, trash, report)
     report.not_in_file.extend(f"model {n}" for n in existing if n not in in_file)
     models = {dm.name: dm for dm in application.data_models.all()}  # read once, for all
     for relation_doc in document.get("relations", []):
         _apply_relation(models, relation_doc, report)
     return report
+
+
+def _set_trash(data_model: DataModel, on: bool, report: LoadReport) -> None:
+    changes.set_trash(data_model, on)
+    report.changed.append(f"model {data_model.name} (trash {'on' if on else 'off'})")
 
 
 def _apply_properties(data_model: DataModel, properties: list[dict], report: LoadReport) -> None:

@@ -6,14 +6,18 @@ own, audited; a version that cannot be restored changes nothing."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditEntry
+from models_registry import changes
 from models_registry.admin_records import record_url
+from models_registry.events import CREATE, ChangeBatch
 from models_registry.models import ChangeEvent
+from models_registry.snapshots import readable, restorable
 
 from ..data_api.conftest import Api, demo, demo_open_to_anyone  # noqa: F401
 from .test_audit_log import OPS_TOKEN, ops_token  # noqa: F401
@@ -162,3 +166,23 @@ def test_values_an_update_many_gave_read_as_those_read_back_from_the_rows(api):
     (one,) = events_of("Task", 3)[-1:]
     assert many[0].after == many[1].after == one.after == {
         "endDate": "2027-01-31", "done": False, "priority": "high", "project": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_decimals_read_exactly_and_a_text_turned_password_is_no_more_shown(
+        make_app, classes):
+    app = make_app()
+    item = changes.create_model(app, "Item")
+    price = changes.add_property(item, "price", "decimal", decimal_places=2)
+    secret = changes.add_property(item, "secret", "text")
+    cls = classes(app).by_name["Item"]
+    record = cls.objects.create(**{price.attname: Decimal("0.10"), secret.attname: "hunter2"})
+    batch = ChangeBatch()
+    batch.add(cls, [record.pk], CREATE)
+    batch.flush(app.pk, {"kind": "loader"})
+    event = ChangeEvent.objects.get(model="Item", record_id=record.pk)
+    # not 0.100000000000000005551115123126, the float a JSON number reads as
+    assert readable(cls, event.after) == {"price": "0.10", "secret": "hunter2"}
+    assert restorable(cls, event.after)[price.attname] == Decimal("0.10")
+    changes.alter_property(secret, kind="password")  # what it held before: no more shown
+    assert readable(classes(app).by_name["Item"], event.after) == {"price": "0.10"}

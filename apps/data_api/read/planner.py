@@ -217,9 +217,12 @@ class Planner:
 
     def _matching(self, cls, alias: str, args: dict) -> Sql:
         """The records of `cls` (in table `alias`) that `where` matches and the caller may
-        read (of those in the trash, or not, as `trashed` says)."""
-        return (self.filters.condition(cls, alias, args.get("where")) + " AND "
-                + self.filters.permitted(cls, alias, trashed=args.get("trashed")))
+        read (of those in the trash, or not, as `trashed` says: then those he may delete)."""
+        matched = (self.filters.condition(cls, alias, args.get("where")) + " AND "
+                   + self.filters.permitted(cls, alias, trashed=args.get("trashed")))
+        if args.get("trashed"):  # the trash: of the records the caller may delete as well
+            matched = matched + " AND " + self.filters.allowed(cls, alias, "delete")
+        return matched
 
     def _records_column(self, cls, alias: str, nodes: list[FieldNode], path: list[str]) -> Sql:
         """A column of each record's JSON text for the selection of `nodes`, at `path` (response

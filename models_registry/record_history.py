@@ -21,7 +21,7 @@ from django.dispatch import Signal
 from .events import CREATE, DELETE, UPDATE, ChangeBatch, Origin
 from .models import ChangeEvent
 from .runtime import RuntimeRecord
-from .snapshots import readable, restorable
+from .snapshots import api_names, readable, restorable
 
 # A builder restored an earlier version (sender=None, application_id, model, record_id,
 # version (the event's seq), fields, actor, request): the audit log records it.
@@ -127,8 +127,7 @@ def restore(cls: type[RuntimeRecord], record_id: int, seq: int, actor: dict,
         raise NotRestorable(f"Version {seq} is a deletion: it has no values to restore; pick "
                             "an earlier one.")
     values = restorable(cls, state)
-    names = {cls._meta.get_field(attname).attname: name
-             for name, attname in _api_names(cls).items()}
+    names = api_names(cls)
     with transaction.atomic(using=router.db_for_write(cls)):
         record = cls._base_manager.select_for_update().filter(pk=record_id).first()
         if record is None:
@@ -150,11 +149,3 @@ def restore(cls: type[RuntimeRecord], record_id: int, seq: int, actor: dict,
                               model=spec.name, record_id=record_id, version=seq, fields=fields,
                               actor=actor, request=request)
     return fields
-
-
-def _api_names(cls: type[RuntimeRecord]) -> dict[str, str]:
-    """API name -> runtime attribute name of the fields a snapshot keeps."""
-    spec = cls._mortar
-    found = {name: prop.attname for name, prop in spec.properties.items()}
-    found.update((name, end.attname) for name, end in spec.ends.items() if not end.many)
-    return found

@@ -145,6 +145,12 @@ def restorable(cls: type[RuntimeRecord], values: dict) -> dict[str, Any]:
     return restored
 
 
+def api_names(cls: type[RuntimeRecord]) -> dict[str, str]:
+    """Runtime attribute (`p12`, `r3_id`) -> API name of what snapshots keep (`restorable`'s
+    keys back to the names events list)."""
+    return {field.attname: name for name, (field, _) in _fields_by_name(cls).items()}
+
+
 def _fields_by_name(cls: type[RuntimeRecord]) -> dict[str, tuple[models.Field, Any]]:
     """API name -> (model field, kind or None for a reference) of what snapshots keep."""
     spec = cls._mortar

@@ -3,6 +3,7 @@ request stage makes it and the read and write stages use it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from graphql import GraphQLSchema
@@ -29,3 +30,6 @@ class Context:
     fragments: dict
     variables: dict
     origin: Origin = NOWHERE  # where the request came from, for the change events
+    # called before anything a mutation wrote lasts (inside its transaction): raises when the
+    # request turns out not to be served (apps.ratelimit.admission)
+    admit: Callable[[], None] = lambda: None

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.error_codes import ErrorCode
 from apps.identity.access import access_for
 from apps.identity.principals import Unauthenticated, authenticate
+from apps.ratelimit.admission import NotAdmitted, require_admission
 from models_registry.files import IMAGE_TYPES, read_content_type, signed_in_time, store_file
 from models_registry.models import Application
 from models_registry.runtime import runtime_models
@@ -46,6 +47,8 @@ def graphql(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         application, response = run_fresh(slug, lambda application, freshness: _respond(
             request, application, freshness, content_type))
+    except NotAdmitted:  # the rate limit's middleware answers instead
+        return HttpResponse(status=429)
     except Application.DoesNotExist:
         return error_response(404, f"There is no application {slug!r}.", ErrorCode.NOT_FOUND,
                                content_type)
@@ -87,6 +90,7 @@ def _respond(request: HttpRequest, application: Application, freshness: Freshnes
         if error.status == 405:
             response["Allow"] = "POST"
         return response
+    require_admission(request)  # the audit entries of refusals only for a request served
     tell_refusals(request, application, principal, body)
     return HttpResponse(body, content_type=content_type)
 

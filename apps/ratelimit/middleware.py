@@ -1,5 +1,6 @@
-"""Every request to an application's API (/api/<slug>/...) takes a token before any work is
-done for it; the answer carries the bucket's headers, and is 429 when all three are empty."""
+"""Every request to an application's API (/api/<slug>/...) takes a token: the answer carries
+the bucket's headers, and is 429 when all three are empty. The GraphQL endpoint works while
+the token is asked for (see `admission`); the others wait for it before any work is done."""
 
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ from models_registry.application_rows import read_application, remembered_applic
 from models_registry.models import Application
 
 from . import headers, metrics
-from .backends import BackendUnavailable, backend
+from .admission import Admission, forget_tokens_left
 from .outage_log import OutageLog
-from .policy import buckets_of
 
 log = logging.getLogger(__name__)
 _outage_log = OutageLog(log)
@@ -43,46 +43,47 @@ class RateLimitMiddleware:
         return response
 
     def _limited(self, request: HttpRequest, slug: str, application) -> HttpResponse:
-        try:
-            decision = backend().take(application.pk, buckets_of(application))
-            if not decision.admitted:
-                current = _confirmed(slug)
-                if current is not None:
-                    request.mortar_application = current  # CORS decides on the fresh row
-                    if _limits(current) != _limits(application):
-                        decision = backend().take(current.pk, buckets_of(current))
-        except BackendUnavailable as error:
-            return self._backend_down(request, error)
-        if decision.admitted:
+        admission = Admission(slug, application, _confirmed)
+        request.mortar_admission = admission
+        # The GraphQL endpoint works while the answer travels (it calls `require` before
+        # anything lasting); the other endpoints wait for it first.
+        if request.path_info != f"/api/{slug}/graphql" or not admission.deferrable:
+            admission.settle()
+        response = None
+        if not admission.settled or admission.admitted:
             response = self.get_response(request)
-        else:
+        admission.settle()
+        if admission.fresh_application is not None:
+            request.mortar_application = admission.fresh_application
+        if admission.unavailable is not None:
+            return self._backend_down(request, admission, response)
+        decision = admission.decision
+        if not decision.admitted:  # the view's answer, if it ran, is thrown away
             metrics.REFUSED.labels(slug).inc()
             response = headers.refused(request, decision)
         headers.add_headers(response, decision)
         return response
 
-    def _backend_down(self, request: HttpRequest, error) -> HttpResponse:
+    def _backend_down(self, request: HttpRequest, admission: Admission,
+                      response: HttpResponse | None) -> HttpResponse:
         closed = settings.MORTAR_RATELIMIT_FAIL == "closed"
         metrics.BACKEND_ERRORS.labels("refused" if closed else "served").inc()
         _outage_log.warning("Rate limiting could not reach its backend (%s); requests are %s.",
-                            error, "refused (MORTAR_RATELIMIT_FAIL=closed)" if closed
-                            else "served uncounted")
+                            admission.unavailable, "refused (MORTAR_RATELIMIT_FAIL=closed)"
+                            if closed else "served uncounted")
         if closed:
-            return headers.unavailable(
-                request, max(1, math.ceil(settings.MORTAR_RATELIMIT_RETRY_SECONDS)))
-        return self.get_response(request)
-
-
-def _limits(application: Application) -> tuple:
-    return application.pk, buckets_of(application)
+            return headers.unavailable(request, admission.retry_seconds())
+        return response
 
 
 _confirmed_at: dict[str, float] = {}
 
 
 def forget_confirmations() -> None:
-    """Let the next refusal of every application check the database (tests)."""
+    """Let the next refusal of every application check the database, and forget the tokens
+    seen left (tests)."""
     _confirmed_at.clear()
+    forget_tokens_left()
 
 
 def _confirmed(slug: str) -> Application | None:

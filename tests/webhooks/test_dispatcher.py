@@ -12,6 +12,8 @@ import pytest
 
 from apps.webhooks import dispatcher, tasks
 
+from .conftest import make_webhook
+
 
 class Stop(BaseException):
     """Ends the dispatcher's loop from inside its queue."""
@@ -43,6 +45,7 @@ def test_with_a_broker_it_sends_the_task_then_blocks_however_overdue_a_sweep_is(
     monkeypatch.setattr(dispatcher, "SWEEP_SECONDS", 0)  # a sweep is always overdue
     sent = []
     monkeypatch.setattr(tasks.dispatch, "delay", sent.append)
+    monkeypatch.setattr(dispatcher._hooked, "applications", lambda: frozenset({7}))
     watched = WatchedQueue(stop_after=2)  # the wait after the wake-up ends it
     monkeypatch.setattr(dispatcher, "_queue", watched)
     watched.put(7)  # a write of application 7 committed
@@ -66,3 +69,37 @@ def test_delivering_in_process_it_waits_for_the_next_retry_or_sweep(due_in, swee
     due = {webhook_id: now + seconds for webhook_id, seconds in due_in.items()}
     assert dispatcher.wait_seconds(True, now + sweep_in, due, now) == expected
     assert dispatcher.wait_seconds(False, now + sweep_in, due, now) is None
+
+
+def _run_loop(watched: WatchedQueue) -> None:
+    """The dispatcher's loop in a thread of its own until the queue's Stop."""
+    thread = threading.Thread(target=dispatcher._loop, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)  # the loop's thread reads the webhooks
+def test_with_a_broker_only_applications_with_an_enabled_webhook_are_sent_a_task(
+        monkeypatch, settings, make_app):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    hooked, quiet, paused = make_app("hooked"), make_app("quiet"), make_app("paused")
+    make_webhook(hooked, "http://127.0.0.1:9/hooked")
+    make_webhook(paused, "http://127.0.0.1:9/paused", enabled=False)
+    sent = []
+    monkeypatch.setattr(tasks.dispatch, "delay", sent.append)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # Stop ends the thread
+    watched = WatchedQueue(stop_after=2)
+    monkeypatch.setattr(dispatcher, "_queue", watched)
+    for application in (hooked, quiet, paused):
+        watched.put(application.pk)  # writes of all three committed
+    _run_loop(watched)
+    assert sent == [hooked.pk]
+    # a webhook added in this process is seen by the next write at once
+    make_webhook(quiet, "http://127.0.0.1:9/quiet")
+    sent.clear()
+    watched = WatchedQueue(stop_after=2)
+    monkeypatch.setattr(dispatcher, "_queue", watched)
+    watched.put(quiet.pk)
+    _run_loop(watched)
+    assert sent == [quiet.pk]

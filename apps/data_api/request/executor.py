@@ -29,6 +29,7 @@ from graphql.language import FieldNode, FragmentDefinitionNode
 
 from apps.identity.access import access_for
 from apps.identity.principals import ANONYMOUS, Principal
+from apps.ratelimit.admission import NotAdmitted, require_admission
 from models_registry.events import NOWHERE, Origin
 from models_registry.models import Application
 
@@ -95,7 +96,8 @@ def run_prepared(api: ApiSchema, application: Application, freshness: Freshness,
         return json.dumps({"errors": [error_entry(error)], "data": None})
     context = Context(api.built, api.schema, application, freshness,
                       access_for(application, principal), operation.fragments, coerced,
-                      Origin.of(request) if is_mutation else NOWHERE)  # only writes note it
+                      Origin.of(request) if is_mutation else NOWHERE,  # only writes note it
+                      lambda: require_admission(request))
     if is_mutation:
         freshness.confirm()  # never write through a schema that changed meanwhile
         with statement_timeout(application.statement_timeout_ms):
@@ -170,6 +172,8 @@ def _run_mutations(context: Context, top_level, principal, request) -> str:
                                       request)
             else:
                 value = MUTATIONS[role.action](context, role.model, field_def, nodes).run()
+        except NotAdmitted:
+            raise
         except Exception as error:
             errors.append(_field_error(error, key, nodes))
             if is_non_null_type(field_def.type):

@@ -25,6 +25,7 @@ def identity_json(context: Context, action: str, field_def: GraphQLField,
     """The JSON text of one identity field, run in a transaction of its own."""
     application = context.application
     args = get_argument_values(field_def, nodes[0], context.variables)
+    context.admit()  # a login or a refresh writes (tokens, audit entries): only when served
     # login opens its own once the password is checked (see sessions.login)
     with contextlib.nullcontext() if action == "login" else transaction.atomic():
         if action == "login":

@@ -68,6 +68,7 @@ class Mutation(abc.ABC):
                 result = self.perform(args)
                 self.changes.flush(self.application.pk, self.access.principal.actor,
                                    self.context.origin)
+                self.context.admit()  # a request not served rolls back here
                 return result
         except ApiError:
             raise

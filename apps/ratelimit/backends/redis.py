@@ -19,7 +19,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ..policy import Bucket, Decision
-from .base import Backend, BackendUnavailable, states_from
+from .base import Backend, BackendUnavailable, PendingTake, states_from
 
 SCRIPT = (Path(__file__).with_name("take.lua")).read_text()
 
@@ -49,9 +49,15 @@ class RedisBackend(Backend):
         self._packed: dict[tuple, bytes] = {}
 
     def take(self, app_id: int, buckets: Sequence[Bucket]) -> Decision:
-        return _decision(buckets, self._call(lambda: self._take(app_id, tuple(buckets))))
+        return self.start_take(app_id, buckets).result()
 
-    def _take(self, app_id: int, buckets: tuple[Bucket, ...]) -> list:
+    def start_take(self, app_id: int, buckets: Sequence[Bucket]) -> PendingTake:
+        """Send the script's call now; its reply is read by `result`, so that the request's
+        work runs during the round trip. The connection stays the take's until then."""
+        buckets = tuple(buckets)
+        return self._call(lambda: self._send_take(app_id, buckets))
+
+    def _send_take(self, app_id: int, buckets: tuple[Bucket, ...]) -> _RedisTake:
         connection = self._borrow()
         command = self._packed.get((app_id, buckets))
         if command is None:
@@ -59,30 +65,9 @@ class RedisBackend(Backend):
                 self._packed.clear()
             command = self._packed[app_id, buckets] = b"".join(connection.pack_command(
                 "EVALSHA", self.script.sha, 4, *keys_of(app_id), *_args(buckets), "take"))
-        reconnected = reloaded = False
-        try:
-            while True:
-                try:
-                    connection.send_packed_command([command], check_health=False)
-                    return connection.read_response()
-                except redis.exceptions.NoScriptError:  # Redis restarted, or SCRIPT FLUSH
-                    if reloaded:
-                        raise
-                    reloaded = True
-                    connection.send_command("SCRIPT", "LOAD", SCRIPT, check_health=False)
-                    connection.read_response()
-                except redis.ConnectionError:  # a connection Redis closed: once more, afresh
-                    connection.disconnect()  # (not after a timeout: a silent Redis costs one)
-                    if reconnected:
-                        raise
-                    reconnected = True
-        except BaseException:
-            # a reply may be left unread, or the server turned read-only (a failover): the
-            # next call connects afresh
-            connection.disconnect()
-            raise
-        finally:
-            self._idle.append(connection)
+        take = _RedisTake(self, connection, command, buckets)
+        take.send()
+        return take
 
     def _borrow(self) -> redis.Connection:
         """An idle connection, or a new one (list.pop and append are atomic: no lock)."""
@@ -116,6 +101,74 @@ class RedisBackend(Backend):
         except redis.RedisError as error:
             self._down_until = time.monotonic() + settings.MORTAR_RATELIMIT_RETRY_SECONDS
             raise BackendUnavailable(f"Redis did not answer: {error}") from error
+
+
+class _RedisTake(PendingTake):
+    """One take on a borrowed connection: sent, then its reply read (once), after which the
+    connection goes back to the idle list (disconnected first after any failure: a reply may
+    be left unread, or the server turned read-only in a failover)."""
+
+    def __init__(self, backend: RedisBackend, connection: redis.Connection, command: bytes,
+                 buckets: tuple[Bucket, ...]):
+        self.backend, self.connection, self.command, self.buckets = (
+            backend, connection, command, buckets)
+        self.reconnected = self.reloaded = False
+        self.decision: Decision | None = None
+        self.error: BackendUnavailable | None = None
+
+    def send(self) -> None:
+        try:
+            while True:
+                try:
+                    self.connection.send_packed_command([self.command], check_health=False)
+                    return
+                except redis.ConnectionError as error:  # closed by Redis: once more, afresh
+                    self._reconnect(error)
+        except BaseException:
+            self._release(failed=True)
+            raise
+
+    def result(self) -> Decision:
+        if self.decision is None and self.error is None:
+            try:
+                self.decision = _decision(self.buckets, self.backend._call(self._read))
+            except BackendUnavailable as error:
+                self.error = error
+        if self.error is not None:
+            raise self.error
+        return self.decision
+
+    def _read(self) -> list:
+        try:
+            while True:
+                try:
+                    reply = self.connection.read_response()
+                    break
+                except redis.exceptions.NoScriptError:  # Redis restarted, or SCRIPT FLUSH
+                    if self.reloaded:
+                        raise
+                    self.reloaded = True
+                    self.connection.send_command("SCRIPT", "LOAD", SCRIPT, check_health=False)
+                    self.connection.read_response()
+                except redis.ConnectionError as error:  # (not after a timeout: a silent
+                    self._reconnect(error)                 # Redis costs one timeout)
+                self.connection.send_packed_command([self.command], check_health=False)
+        except BaseException:
+            self._release(failed=True)
+            raise
+        self._release(failed=False)
+        return reply
+
+    def _reconnect(self, error: redis.ConnectionError) -> None:
+        self.connection.disconnect()
+        if self.reconnected:
+            raise error
+        self.reconnected = True
+
+    def _release(self, failed: bool) -> None:
+        if failed:
+            self.connection.disconnect()
+        self.backend._idle.append(self.connection)
 
 
 def _args(buckets: Sequence[Bucket]) -> list[int]:

@@ -24,4 +24,5 @@ RUN useradd --system --create-home --uid 10001 mortar \
 USER mortar
 
 EXPOSE 8000
-CMD ["gunicorn", "mortar.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", \
+     "--blocking-threads", "2", "mortar.wsgi:application"]

@@ -1,8 +1,8 @@
 """Cursor paging benchmark (issue 16): page 1 and page 900 of 100,000 tasks at 100 a page, by
-cursor (first/after) and by offset (limit/offset), over HTTP against gunicorn.
+cursor (first/after) and by offset (limit/offset), over HTTP against Mortar's server.
 
 Builds the read benchmark's `bench` application (bench.dataset: 100,000 tasks) in a database
-of its own and serves it with gunicorn (the read benchmark's server settings, debug off). For
+of its own and serves it with granian (the read benchmark's server settings, debug off). For
 each sort it asks `allTask(limit: 1, offset: 89899) { edges { cursor } }` for the cursor of the
 89,900th task, checks that `first: 100, after: <it>` answers the same tasks as
 `limit: 100, offset: 89900`, then times the four requests (cursor and offset, page 1 and page
@@ -238,12 +238,12 @@ def build_and_measure(url: str, quick: bool) -> dict:
     logs = report.RESULTS_JSON.parent  # gitignored; the server's log stays for a look
     logs.mkdir(exist_ok=True)
     sorts: dict = {}
-    with servers.gunicorn("mortar.wsgi", os.environ.copy(),
+    with servers.mortar(os.environ.copy(),
                           logs / f"{vendor}-mortar-cursors.log") as mortar:
         for key, (title, sort) in SORTS.items():
             if key == "name_indexed":
                 create_index(names.task, names.task_name)
-            # A connection per sort: gunicorn closes one idle for 2 s (the in-process part).
+            # A connection per sort: the server may close one idle (the in-process part).
             client = Client(mortar)
             try:
                 cursor, cursor_id = cursor_of_last_before_page(client, sort)
@@ -302,7 +302,7 @@ def render(every: dict) -> str:
         f"{first['python']}, " + ", ".join(f"{n} {v}" for n, v in first["versions"].items())
         + ".",
         f"- The read benchmark's `bench` application ({first['dataset']['tasks']:,} tasks, "
-        f"ids 1..{first['dataset']['tasks']:,}, name `'Task ' || id`); one gunicorn server "
+        f"ids 1..{first['dataset']['tasks']:,}, name `'Task ' || id`); one Mortar server "
         f"({first['server']}). Requests one at a time on one keep-alive connection, the four "
         "of a sort interleaved round by round, after 3 warm-up rounds; median and p95 of "
         "the rounds (counted in each heading). Every request selects "

@@ -1,11 +1,12 @@
-"""Data API benchmark: three GraphQL reads over HTTP against gunicorn, beside their floor.
+"""Data API benchmark: GraphQL reads and a small write over HTTP, beside their floor.
 
-Builds the `bench` application (bench.dataset) in a database of its own, serves it with gunicorn
-as production does (debug off), checks that the floor app (bench.floor_app) answers each query
-with the same JSON, counts SQL statements per request (bench.statements), then measures both
-servers with wrk at concurrency 1 and 8 (bench.load) and reports (bench.report). Beside C it
-also measures references on the same server settings: Django alone (GET /healthz) and Mortar
-with in-process rate-limit buckets, to show what the floor's time leaves for Mortar's work.
+Builds the `bench` application (bench.dataset) in a database of its own, serves it with granian
+as production does (debug off; the floor under gunicorn, bench.servers), checks that the
+floor app (bench.floor_app) answers each query with the same JSON, counts SQL statements per
+request (bench.statements), then measures both servers with wrk at concurrency 1 and 8
+(bench.load) and reports (bench.report). Beside C it also measures references on the same
+server settings: Django alone (GET /healthz) and Mortar with in-process rate-limit buckets, to
+show what the floor's time leaves for Mortar's work.
 
 Usage: python -m bench.data_api [--quick] [--seconds S]   (DATABASE_URL: postgres:// or sqlite:)
 """
@@ -267,9 +268,9 @@ def build_and_measure(url: str, seconds: int) -> dict:
     logs.mkdir(exist_ok=True)
     local_env = {**os.environ,
                  "MORTAR_RATELIMIT_BACKEND": "apps.ratelimit.backends.local.LocalBackend"}
-    with (servers.gunicorn("mortar.wsgi", os.environ.copy(), logs / f"{vendor}-mortar.log")
+    with (servers.mortar(os.environ.copy(), logs / f"{vendor}-mortar.log")
           as mortar,
-          servers.gunicorn("mortar.wsgi", local_env, logs / f"{vendor}-mortar-local.log")
+          servers.mortar(local_env, logs / f"{vendor}-mortar-local.log")
           as local_buckets,
           servers.gunicorn("bench.floor_app:from_environment()", floor_env,
                            logs / f"{vendor}-floor.log") as floor):

@@ -1,5 +1,5 @@
 """Identity benchmark: login, refreshToken and an authenticated read, over HTTP against
-gunicorn (the read benchmark's server settings), one request at a time; the same read without
+Mortar's server (the read benchmark's server settings), one request at a time; the same read without
 a token beside it. Passwords use Django's default hasher (PBKDF2), as in production.
 
 Usage: python -m bench.identity [--quick]   (DATABASE_URL: postgres:// or sqlite:)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         connection.close()
         logs = report.RESULTS_JSON.parent
         logs.mkdir(exist_ok=True)
-        with servers.gunicorn("mortar.wsgi", os.environ.copy(),
+        with servers.mortar(os.environ.copy(),
                               logs / f"{vendor}-mortar-identity.log") as mortar:
             figures = measure(mortar + PATH, 20 if args.quick else 100)
     report.save_section("identity", vendor,
@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 def render(every: dict) -> str:
     lines = ["## Identity: login, refresh and authenticated reads over HTTP", "",
              "Command: `make bench` (`python -m bench.identity`). One request at a time to "
-             "gunicorn; the demo application; PBKDF2 passwords (Django's default hasher).", "",
+             "Mortar's server (granian); the demo application; PBKDF2 passwords (Django's "
+             "default hasher).", "",
              "| database | measured | request | requests | p50 ms | p99 ms |",
              "| --- | --- | --- | ---: | ---: | ---: |"]
     for kept in every.values():

@@ -1,5 +1,5 @@
 """Mutation benchmark: createManyTask of 1,000 tasks (a project and 2 tags each) and
-updateManyTask over 10,000 rows, over HTTP against gunicorn, beside their floor.
+updateManyTask over 10,000 rows, over HTTP against Mortar's server, beside their floor.
 
 The floor writes the same rows in one transaction without Mortar: psycopg `executemany` for
 the tasks (their ids returned) and `COPY` for the task-tag links on PostgreSQL; sqlite3
@@ -270,7 +270,7 @@ def build_and_measure(url: str, repeats: int) -> dict:
     logs = report.RESULTS_JSON.parent
     logs.mkdir(exist_ok=True)
     try:
-        with servers.gunicorn("mortar.wsgi", os.environ.copy(),
+        with servers.mortar(os.environ.copy(),
                               logs / f"{vendor}-mortar-mutations.log") as mortar:
             measured = measure(mortar, floor, repeats, ids)
     finally:
@@ -297,7 +297,7 @@ def render(every: dict) -> str:
         "",
         f"- createManyTask: {ITEMS:,} new tasks per request, each with a project and 2 tags "
         "(selection `{ id }`); updateManyTask: `done` set on the 10,000 tasks of projects "
-        "1–100. Requests one after another over HTTP to gunicorn (the read benchmark's "
+        "1–100. Requests one after another over HTTP to Mortar's server (the read benchmark's "
         "server settings); medians of the rounds. The floor: the same rows in one "
         "transaction, in-process, without HTTP (psycopg `executemany` + `COPY` on PostgreSQL, "
         "sqlite3 `executemany` on SQLite; one hand-written UPDATE ... RETURNING id).",

@@ -3,7 +3,7 @@
 1. The check alone, in this process: p50/p99 of one `take` against Redis (one EVALSHA of the
    Lua script over the three buckets), beside a Redis PING from the same process on the same
    connection pool (the floor: one round trip doing nothing), and the local backend's `take`.
-2. Admitted requests per second over HTTP: wrk with 8 connections against gunicorn (the read
+2. Admitted requests per second over HTTP: wrk with 8 connections against Mortar's server (the read
    benchmark's server settings) on a small read, buckets in Redis, and the same with the local
    backend (no round trip) beside it. Capacities are set out of reach so every request counts
    and none is refused.
@@ -92,7 +92,7 @@ def admitted(url: str, seconds: int) -> dict:
     for _ in range(ROUNDS):  # alternating, so a slow spell does not fall on one side only
         for name, path in BACKENDS.items():
             env = {**os.environ, "MORTAR_RATELIMIT_BACKEND": path}
-            with servers.gunicorn("mortar.wsgi", env,
+            with servers.mortar(env,
                                   logs / f"{connection.vendor}-ratelimit-{name}.log") as base:
                 load.run(base + PATH, BODY, CONNECTIONS, 1)  # warm
                 measured = load.run(base + PATH, BODY, CONNECTIONS, seconds)
@@ -134,7 +134,8 @@ def render(every: dict) -> str:
              "Command: `make bench` (`python -m bench.ratelimit`). The check: one `take` in "
              "process (Redis: one EVALSHA over the three buckets) against a Redis PING from "
              "the same process. Admitted: wrk, 8 connections, `{ allNote(take: 1) { id } }` "
-             "against gunicorn, capacities out of reach (every request counted, none refused); "
+             "against Mortar's server, capacities out of reach (every request counted, none "
+             "refused); "
              "median of 3 rounds.", "",
              "| database | measured | call | p50 µs | p99 µs |",
              "| --- | --- | --- | ---: | ---: |"]

@@ -89,7 +89,7 @@ def environment() -> dict:
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "versions": {name: version(name) for name in
-                     ("django", "graphql-core", "gunicorn", "psycopg")},
+                     ("django", "graphql-core", "granian", "gunicorn", "psycopg")},
         "wrk": wrk.split()[1] if wrk else "?",
         "commit": _commit(),
         "argv": sys.argv,
@@ -239,7 +239,7 @@ def _references(vendor: str, results: dict) -> list[str]:
     titles, runs = results["references"]["titles"], results["references"]["runs"]
     lines = [f"### What C's floor leaves for Mortar ({VENDORS[vendor]})", "",
              "Measured after the table above, in alternating rounds of their own, on the same "
-             "gunicorn settings.", "",
+             "server settings (Mortar under granian, the floor under gunicorn).", "",
              "| server, request | conc. | req/s | p50 ms | share of the floor's req/s |",
              "| --- | ---: | ---: | ---: | ---: |"]
     for connections, run in runs.items():

@@ -4,7 +4,7 @@ Same server, same run (issue 15: REST at least as fast).
 
 Builds the read benchmark's `bench` application (bench.dataset) in a database of its own and
 saves one endpoint, `task` at GET tasks/:id, whose document is the read benchmark's D. One
-gunicorn server (bench.servers, debug off) answers three ways, checked to give the same JSON
+Mortar server (bench.servers, debug off) answers three ways, checked to give the same JSON
 first; SQL statements per request are counted in-process (bench.statements); then wrk
 measures the three in alternating rounds at concurrency 1 and 8, a new task id per request:
 
@@ -141,7 +141,7 @@ def build_and_measure(url: str, seconds: int) -> dict:
     connection.close()
     logs = report.RESULTS_JSON.parent  # gitignored; the server's log stays for a look
     logs.mkdir(exist_ok=True)
-    with servers.gunicorn("mortar.wsgi", os.environ.copy(), logs / f"{vendor}-mortar-rest.log") \
+    with servers.mortar(os.environ.copy(), logs / f"{vendor}-mortar-rest.log") \
             as mortar:
         check_same_json(mortar)
         print("  REST and /graphql answer the same JSON", flush=True)
@@ -165,7 +165,7 @@ def render(every: dict) -> str:
         "server, PostgreSQL, Redis and wrk share them. Versions: Python "
         f"{first['python']}, " + ", ".join(f"{name} {v}" for name, v in first["versions"].items())
         + f", wrk {first['wrk']}.",
-        f"- One gunicorn server ({first['server']}) answers all three, the bench application "
+        f"- One Mortar server ({first['server']}) answers all three, the bench application "
         f"of the read benchmark ({first['dataset']['tasks']:,} tasks); the endpoint `task` is "
         f"saved at `GET tasks/:id` with the document `{first['document']}`. Their JSON is "
         "checked equal before measuring.",

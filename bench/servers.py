@@ -1,4 +1,5 @@
-"""gunicorn servers on free loopback ports, the way production runs Mortar (debug off)."""
+"""Servers on free loopback ports, the way production runs Mortar (debug off): Mortar under
+granian (`mortar`), the floors under gunicorn (`gunicorn`)."""
 
 from __future__ import annotations
 
@@ -31,22 +32,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Mortar's production server (README, docker-compose.yml): granian's WSGI interface, as many
+# workers and Python threads as gunicorn's above. It served C 1.2-1.4x as fast as gunicorn on
+# these two cores (bench/RESULTS.md, notes), so the floors stay on gunicorn: the yardstick.
+GRANIAN_OPTIONS = ["--interface", "wsgi", "--workers", str(WORKERS), "--blocking-threads",
+                   str(THREADS), "--log-level", "warning", "--no-access-log"]
+
+
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], log_path: Path, options: tuple[str, ...] = ()):
     """Serve `app` (a gunicorn app spec) until the block ends; yields its base URL. `options`
     come after GUNICORN_OPTIONS (gunicorn takes the last of an option given twice)."""
     port = free_port()
+    with _serving([sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
+                   *GUNICORN_OPTIONS, *options], port, env, log_path) as url:
+        yield url
+
+
+@contextmanager
+def mortar(env: dict[str, str], log_path: Path):
+    """Serve Mortar (mortar.wsgi) as production does, under granian; yields its base URL."""
+    port = free_port()
+    with _serving([sys.executable, "-m", "granian", *GRANIAN_OPTIONS, "--host", "127.0.0.1",
+                   "--port", str(port), "mortar.wsgi:application"], port, env, log_path) as url:
+        yield url
+
+
+@contextmanager
+def _serving(argv: list[str], port: int, env: dict[str, str], log_path: Path):
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-             *GUNICORN_OPTIONS, *options],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(process, url, log_path)
         yield url
     finally:
-        process.terminate()  # gunicorn's graceful stop; killed if it hangs
+        process.terminate()  # a graceful stop; killed if it hangs
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -58,7 +80,7 @@ def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path) -> No
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
+            raise RuntimeError(f"{process.args[2]} exited with {process.returncode}:\n"
                                f"{log_path.read_text()}")
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
@@ -67,7 +89,7 @@ def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path) -> No
         except OSError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer {url}/healthz in {READY_SECONDS} s:\n"
+    raise RuntimeError(f"{process.args[2]} did not answer {url}/healthz in {READY_SECONDS} s:\n"
                        f"{log_path.read_text()}")
 
 
@@ -83,6 +105,7 @@ def server_environment(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def describe() -> str:
-    return (f"gunicorn {version('gunicorn')}, gthread worker class, {WORKERS} workers x "
+    return (f"Mortar: granian {version('granian')} (`{' '.join(GRANIAN_OPTIONS)}`); floors: "
+            f"gunicorn {version('gunicorn')}, gthread worker class, {WORKERS} workers x "
             f"{THREADS} threads, at most {CONNECTIONS} connections per worker "
-            f"(`{' '.join(GUNICORN_OPTIONS)}`), on 127.0.0.1")
+            f"(`{' '.join(GUNICORN_OPTIONS)}`); on 127.0.0.1")

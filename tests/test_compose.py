@@ -42,7 +42,9 @@ def test_services_and_healthchecks():
     for name in ("postgres", "redis", "web", "stream", "worker"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     # WSGI for requests, ASGI for the SSE streams
-    assert services["web"]["command"][:2] == ["gunicorn", "mortar.wsgi"]
+    web = services["web"]["command"]
+    assert web[:2] == ["sh", "-c"] and "exec granian --interface wsgi" in web[2]
+    assert web[2].endswith(" mortar.wsgi:application")
     assert services["stream"]["command"][:2] == ["gunicorn", "mortar.asgi:application"]
     # The web, the streams and the worker start only after the migrations have run.
     for name in ("web", "stream", "worker"):

@@ -17,7 +17,7 @@ from .lru import LruCache
 from .models import Application
 
 _application_rows: LruCache[tuple[str, Application]] = LruCache(
-    lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)
+    lambda: settings.MORTAR_RUNTIME_CACHE_SIZE, "application rows")
 
 
 def current_application(slug: str) -> Application:

@@ -248,7 +248,8 @@ def _build_link_class(relation: Relation, registry: Apps, label: str) -> None:
     )
 
 
-_cache: LruCache[RuntimeModels] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)
+_cache: LruCache[RuntimeModels] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE,
+                                       "runtime models")
 
 
 def runtime_models(application: Application) -> RuntimeModels:

@@ -9,7 +9,10 @@ class DataApiConfig(AppConfig):
     def ready(self):
         from models_registry.names import GeneratedNames, register_generated_names
 
-        from . import cors  # noqa: F401  (connects the per-application CORS receiver)
+        from . import (
+            cors,  # noqa: F401  (connects the per-application CORS receiver)
+            metrics,  # noqa: F401  (registers the caches' scrape-time collector)
+        )
         from .schema.build import (
             MODEL_TYPE_SUFFIXES,
             RECORD_FIELD_NAMES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from graphql import GraphQLSchema
 
@@ -14,6 +15,9 @@ from models_registry.models import Application
 from models_registry.runtime import RuntimeModels
 
 from .freshness import Freshness
+
+if TYPE_CHECKING:
+    from .read.plan_cache import PlanCache, Shape
 
 
 @dataclass
@@ -33,3 +37,6 @@ class Context:
     # called before anything a mutation wrote lasts (inside its transaction): raises when the
     # request turns out not to be served (apps.ratelimit.admission)
     admit: Callable[[], None] = lambda: None
+    # reads: the plans kept for this request's shape (read.plan_cache); None: planned afresh
+    plans: PlanCache | None = None
+    shape: Shape | None = None

@@ -117,7 +117,8 @@ def _with_user(value: Any, user: CurrentUser | None) -> Any:
     return user if value == CURRENT_USER else value
 
 
-_rules: LruCache[tuple[Any, dict, dict]] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)
+_rules: LruCache[tuple[Any, dict, dict]] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE,
+                                                      "permissions")
 
 
 def access_for(application: Application, principal: Principal) -> Access:

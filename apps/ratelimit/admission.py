@@ -14,6 +14,7 @@ import math
 from django.conf import settings
 from django.http import HttpRequest
 
+from models_registry.lru import report
 from models_registry.models import Application
 
 from .backends import BackendUnavailable, backend
@@ -23,6 +24,9 @@ from .policy import Decision, buckets_of
 TRACKED_APPLICATIONS = 10_000
 # application id -> tokens its buckets held after this process's last answer for it
 _tokens_left: dict[int, int] = {}
+
+
+report("tokens seen left", lambda: len(_tokens_left), lambda: TRACKED_APPLICATIONS + 1)
 
 
 def forget_tokens_left() -> None:

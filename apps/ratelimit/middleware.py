@@ -14,6 +14,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from models_registry.application_rows import read_application, remembered_application
+from models_registry.lru import report
 from models_registry.models import Application
 
 from . import headers, metrics
@@ -77,6 +78,8 @@ class RateLimitMiddleware:
 
 
 _confirmed_at: dict[str, float] = {}
+CONFIRMATIONS_KEPT = 10_000
+report("refusals confirmed", lambda: len(_confirmed_at), lambda: CONFIRMATIONS_KEPT + 1)
 
 
 def forget_confirmations() -> None:
@@ -94,6 +97,8 @@ def _confirmed(slug: str) -> Application | None:
     now = time.monotonic()
     if now - _confirmed_at.get(slug, -math.inf) < settings.MORTAR_RATELIMIT_RECHECK_SECONDS:
         return None
+    if len(_confirmed_at) > CONFIRMATIONS_KEPT:
+        _confirmed_at.clear()
     _confirmed_at[slug] = now
     return _application(slug, fresh=True)
 

@@ -129,7 +129,8 @@ def endpoint_of(row: RestEndpoint) -> Endpoint:
                     [m for messages in problems.values() for m in messages], row.comment)
 
 
-_routes: LruCache[tuple[object, Routes]] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)
+_routes: LruCache[tuple[object, Routes]] = LruCache(
+    lambda: settings.MORTAR_RUNTIME_CACHE_SIZE, "rest routes")
 
 
 def routes_for(application: Application) -> Routes:

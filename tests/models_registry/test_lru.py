@@ -1,8 +1,9 @@
 """The bounded cache behind every per-process cache."""
 
+import gc
 import threading
 
-from models_registry.lru import LruCache
+from models_registry.lru import LruCache, cache_sizes, report
 
 
 def test_the_least_recently_used_entry_goes_first():
@@ -43,3 +44,17 @@ def test_a_stale_entry_is_made_again_and_concurrent_misses_make_it_once():
         thread.join()
     assert made == [1] and cache.get("k") == 1
     assert cache.get_or_make("k", make, fresh=lambda value: value > 1) == 2
+
+
+def test_every_cache_reports_its_entries_and_bound_by_name():
+    first, second = LruCache(3, "test cache"), LruCache(lambda: 5, "test cache")
+    first.put("a", 1)
+    second.put("b", 2)
+    second.put("c", 3)
+    report("test map", lambda: 7, lambda: 10)
+    sizes = cache_sizes()
+    assert sizes["test cache"] == {"caches": 2, "entries": 3, "bound": 8}
+    assert sizes["test map"] == {"caches": 1, "entries": 7, "bound": 10}
+    del first, second  # a cache that is gone (a schema version replaced) is not reported
+    gc.collect()
+    assert "test cache" not in cache_sizes()

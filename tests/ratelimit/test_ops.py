@@ -94,6 +94,13 @@ def test_metrics_has_buckets_requests_and_latencies(ops):
     assert 'mortar_ratelimit_refused_last_hour{app="demo"} 0.0' in text
     assert 'mortar_api_requests_total{app="demo",status="200"}' in text
     assert 'mortar_api_request_duration_seconds_count{app="demo"}' in text
+    # the caches of the answering process, each with its bound
+    entries = {line.split('"')[1]: float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("mortar_cache_entries{")}
+    bounds = {line.split('"')[1]: float(line.split()[-1]) for line in text.splitlines()
+              if line.startswith("mortar_cache_bound{")}
+    assert entries["documents"] >= 1 and entries["application rows"] >= 1
+    assert set(entries) == set(bounds) and all(entries[n] <= bounds[n] for n in entries)
 
 
 def test_the_admin_page_shows_the_buckets_live(ops):

@@ -89,6 +89,7 @@ class Planner:
         self.filters = FilterCompiler(built, self.dialect, self.aliases, access)
         self.access = access
         self.file_urls = UrlSigner.now(application.slug)
+        self.signs_urls = False  # a plan that signs file URLs holds the time: not kept
         self.path: list[str] = []  # response keys from the top-level field to where we are
         # (path, why) of each relation field left empty: the caller may not read its model
         self.forbidden: list[tuple[list[str], str]] = []
@@ -389,6 +390,7 @@ class Planner:
     def file_url(self, column: str) -> Sql:
         """The file's URL, signed in the database as `UrlSigner.url` signs it."""
         signer, concat = self.file_urls, self.dialect.concat
+        self.signs_urls = True
         key = self.dialect.json_text_field(column, "key")
         url = concat(concat(text_param(signer.prefix), key), text_param(signer.query))
         return concat(url, self.dialect.hmac_sha256(signer.key, key))

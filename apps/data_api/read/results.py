@@ -3,6 +3,7 @@ field's JSON text from the rows."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -29,10 +30,9 @@ def field_json(context: Context, action: str, model: str | None, field_def: Grap
         found = node_records(context, action, field_def, nodes, forbidden)
         texts = ["null" if text is None else text for _, text in found]
         return texts[0] if action == "node" else "[" + ",".join(texts) + "]"
-    planner = _planner(context)
-    plan = planner.plan(action, model, field_def, nodes)
+    plan, refused = _plan(context, action, model, field_def, nodes)
     if forbidden is not None:
-        forbidden.extend(planner.forbidden)
+        forbidden.extend(refused)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql.text, plan.sql.params)
         rows = cursor.fetchall()
@@ -111,6 +111,22 @@ def node_records(context: Context, action: str, field_def: GraphQLField,
                 context.freshness.check(rows[0][-1])
             found.update(((model, row[0]), row[1]) for row in rows)
     return [(key[0], found[key]) if key in found else (None, None) for key in plan.asked]
+
+
+def _plan(context: Context, action: str, model: str, field_def: GraphQLField,
+          nodes: list[FieldNode]) -> tuple[TopLevelPlan, list]:
+    """The field's plan and the relation fields it leaves empty: kept from an earlier request
+    of the same shape when there is one (`plan_cache`)."""
+    def make_planner(variables: dict | None) -> Planner:
+        if variables is None:
+            return _planner(context)
+        return _planner(dataclasses.replace(context, variables={**context.variables,
+                                                                **variables}))
+
+    if context.plans is None:
+        planner = _planner(context)
+        return planner.plan(action, model, field_def, nodes), planner.forbidden
+    return context.plans.plan(context.shape, make_planner, action, model, field_def, nodes)
 
 
 def _planner(context: Context) -> Planner:

@@ -92,8 +92,8 @@ class Template:
 class DocumentCache:
     def __init__(self, schema: GraphQLSchema):
         self.schema = schema
-        self.texts: LruCache[Prepared] = LruCache(KEPT)
-        self.templates: LruCache[Template] = LruCache(KEPT)
+        self.texts: LruCache[Prepared] = LruCache(KEPT, "documents")
+        self.templates: LruCache[Template] = LruCache(KEPT, "document templates")
 
     def prepare(self, text: str, introspection: bool) -> Prepared:
         key = (text, introspection)

@@ -43,6 +43,7 @@ from ..errors import (
     kind_refusals,
 )
 from ..freshness import Freshness, StaleApplication
+from ..read.plan_cache import request_shape
 from ..read.results import field_json, field_value
 from ..schema.roles import READ_ACTIONS, role_of
 from ..write.actions import MUTATIONS
@@ -104,6 +105,9 @@ def run_prepared(api: ApiSchema, application: Application, freshness: Freshness,
             return _run_mutations(context, top_level, principal, request)
     with statement_timeout(application.statement_timeout_ms):
         if all(_plannable(context, nodes[0].name.value) for nodes in top_level.values()):
+            context.plans = api.plans
+            context.shape = request_shape(operation, operation.where_scalars, coerced,
+                                          freshness.fingerprint, principal)
             return _run_planned(context, top_level)
         node = operation.node
         if prepared.literals:  # graphql-core coerces declared variables only: use the text

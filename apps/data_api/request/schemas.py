@@ -12,6 +12,7 @@ from models_registry.lru import LruCache
 from models_registry.models import Application
 from models_registry.runtime import RuntimeModels, runtime_models
 
+from ..read.plan_cache import PlanCache
 from ..schema.build import build_schema
 from .documents import DocumentCache
 from .operations import OperationCache
@@ -24,10 +25,12 @@ class ApiSchema:
     record_types: set[str]
     documents: DocumentCache
     operations: OperationCache
+    plans: PlanCache
 
 
 # As many as runtime builds: an entry keeps its build alive.
-_schemas: LruCache[ApiSchema] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE)
+_schemas: LruCache[ApiSchema] = LruCache(lambda: settings.MORTAR_RUNTIME_CACHE_SIZE,
+                                      "schemas")
 
 
 def api_schema(application: Application) -> ApiSchema:
@@ -38,6 +41,6 @@ def api_schema(application: Application) -> ApiSchema:
         record_types = {cls._mortar.name for cls in built.by_id.values()}
         schema = build_schema(built)
         return ApiSchema(built, schema, record_types, DocumentCache(schema),
-                         OperationCache(schema, record_types))
+                         OperationCache(schema, record_types), PlanCache())
 
     return _schemas.get_or_make(application.pk, build, fresh=lambda found: found.built is built)

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import connection
 
+from models_registry.lru import report
+
 
 @dataclass(slots=True)
 class Sql:
@@ -34,7 +36,10 @@ class Sql:
         return Sql(separator.join(p.text for p in parts), [x for p in parts for x in p.params])
 
 
-@functools.lru_cache(maxsize=4096)
+QUOTED_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=QUOTED_KEPT)
 def q(name: str) -> str:
     """A quoted table or column name (cached: one database per process, and the names are
     those of the registry)."""
@@ -70,3 +75,6 @@ class Aliases:
     def next(self) -> str:
         self.count += 1
         return f"t{self.count - 1}"
+
+
+report("quoted names", lambda: q.cache_info().currsize, lambda: QUOTED_KEPT)

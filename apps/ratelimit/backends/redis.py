@@ -18,10 +18,13 @@ from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from models_registry.lru import report
+
 from ..policy import Bucket, Decision
 from .base import Backend, BackendUnavailable, PendingTake, states_from
 
 SCRIPT = (Path(__file__).with_name("take.lua")).read_text()
+PACKED_KEPT = 4096
 
 
 def keys_of(app_id: int) -> list[str]:
@@ -47,6 +50,7 @@ class RedisBackend(Backend):
         self._idle: list[redis.Connection] = []
         self._idle_pid = os.getpid()
         self._packed: dict[tuple, bytes] = {}
+        report("packed bucket calls", lambda: len(self._packed), lambda: PACKED_KEPT + 1)
 
     def take(self, app_id: int, buckets: Sequence[Bucket]) -> Decision:
         return self.start_take(app_id, buckets).result()
@@ -61,7 +65,7 @@ class RedisBackend(Backend):
         connection = self._borrow()
         command = self._packed.get((app_id, buckets))
         if command is None:
-            if len(self._packed) > 4096:  # capacities changed many times: start over
+            if len(self._packed) > PACKED_KEPT:  # capacities changed many times: start over
                 self._packed.clear()
             command = self._packed[app_id, buckets] = b"".join(connection.pack_command(
                 "EVALSHA", self.script.sha, 4, *keys_of(app_id), *_args(buckets), "take"))

@@ -45,17 +45,26 @@ def gunicorn(app: str, env: dict[str, str], log_path: Path, options: tuple[str, 
     come after GUNICORN_OPTIONS (gunicorn takes the last of an option given twice)."""
     port = free_port()
     with _serving([sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-                   *GUNICORN_OPTIONS, *options], port, env, log_path) as url:
+                   *GUNICORN_OPTIONS, *options], port, env, log_path) as (url, _):
         yield url
 
 
 @contextmanager
 def mortar(env: dict[str, str], log_path: Path):
     """Serve Mortar (mortar.wsgi) as production does, under granian; yields its base URL."""
-    port = free_port()
-    with _serving([sys.executable, "-m", "granian", *GRANIAN_OPTIONS, "--host", "127.0.0.1",
-                   "--port", str(port), "mortar.wsgi:application"], port, env, log_path) as url:
+    with mortar_server(env, log_path) as (url, _):
         yield url
+
+
+@contextmanager
+def mortar_server(env: dict[str, str], log_path: Path, options: tuple[str, ...] = ()):
+    """`mortar`, yielding (its base URL, granian's main process); `options` come after
+    GRANIAN_OPTIONS (the last of an option given twice wins)."""
+    port = free_port()
+    with _serving([sys.executable, "-m", "granian", *GRANIAN_OPTIONS, *options, "--host",
+                   "127.0.0.1", "--port", str(port), "mortar.wsgi:application"], port, env,
+                  log_path) as served:
+        yield served
 
 
 @contextmanager
@@ -66,7 +75,7 @@ def _serving(argv: list[str], port: int, env: dict[str, str], log_path: Path):
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(process, url, log_path)
-        yield url
+        yield url, process
     finally:
         process.terminate()  # a graceful stop; killed if it hangs
         try:

@@ -161,7 +161,7 @@ def render(every: dict) -> str:
         f"- Versions: Python {first['python']}, "
         + ", ".join(f"{name} {v}" for name, v in first["versions"].items())
         + f", wrk {first['wrk']}.",
-        f"- Server (Mortar and floor alike): {first['server']}. Mortar is `mortar.wsgi` with "
+        f"- Servers: {first['server']}. Mortar is `mortar.wsgi` with "
         "MORTAR_DEBUG unset; the floor is `bench/floor_app.py`: one hand-written SQL statement "
         "per request through psycopg (sqlite3 on SQLite), no Django, its JSON checked equal to "
         "Mortar's before measuring.",

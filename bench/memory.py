@@ -17,12 +17,11 @@ import http.client
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import report, servers
-from bench.data_api import bench_database
+from bench.data_api import bench_database, setup_django
 
 APPLICATIONS, DOCUMENTS, REQUESTS, FIRST = 50, 10, 20_000, 1_000
 NOTES = 20  # records per application
@@ -36,13 +35,7 @@ def document(size: int) -> str:
 
 
 def build(url: str, applications: int) -> str:
-    os.environ.update(servers.server_environment(url))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mortar.settings")
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django(url)
     from django.db import connection
 
     from apps.identity.models import Permission
@@ -50,7 +43,6 @@ def build(url: str, applications: int) -> str:
     from models_registry.models import Application
     from models_registry.runtime import runtime_models
 
-    call_command("migrate", verbosity=0)
     unlimited = 2_000_000_000
     for number in range(applications):
         application = Application.objects.create(

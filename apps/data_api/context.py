@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from graphql import GraphQLSchema
 
@@ -15,9 +15,6 @@ from models_registry.models import Application
 from models_registry.runtime import RuntimeModels
 
 from .freshness import Freshness
-
-if TYPE_CHECKING:
-    from .read.plan_cache import PlanCache, Shape
 
 
 @dataclass
@@ -37,6 +34,7 @@ class Context:
     # called before anything a mutation wrote lasts (inside its transaction): raises when the
     # request turns out not to be served (apps.ratelimit.admission)
     admit: Callable[[], None] = lambda: None
-    # reads: the plans kept for this request's shape (read.plan_cache); None: planned afresh
-    plans: PlanCache | None = None
-    shape: Shape | None = None
+    # reads: the plans kept for this request's shape (a read.plan_cache.PlanCache and Shape,
+    # which the stages below this module's place know); None: planned afresh
+    plans: Any = None
+    shape: Any = None

@@ -4,13 +4,14 @@ matches, in one UPDATE; with ifUpdatedAt only when the records did not change si
 
 from __future__ import annotations
 
-from django.db.models.expressions import RawSQL
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from models_registry.events import UPDATE
 
 from ..errors import BadUserInput, NotFound
 from ..sql.dialects import dialect
+from ..sql.text import q
 from .base import Mutation, input_fields
 from .record_input import RecordInput
 from .relation_writes import apply_many_changes
@@ -65,7 +66,16 @@ class UpdateMany(Mutation):
 
 
 def update_rows(cls, ids: list[int], record: RecordInput) -> None:
-    """One UPDATE giving the records with these ids the record's values."""
+    """One UPDATE giving the records with these ids the record's values, each prepared by its
+    field as Django's own updates do. Written here, not by QuerySet.update: building that
+    query cost more than running it (0.4 ms of an updateX's 2.4 ms on PostgreSQL)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is asked once per value
+    values = {**record.values, "updated_at": timezone.now()}
+    fields = [(cls._meta.get_field(attname), value) for attname, value in values.items()]
     id_list = dialect().id_list(ids)
-    cls.objects.filter(pk__in=RawSQL(id_list.text, id_list.params)).update(
-        **record.values, updated_at=timezone.now())
+    assignments = ", ".join(f"{q(field.column)} = %s" for field, _ in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {q(cls._meta.db_table)} SET {assignments} WHERE id IN ({id_list.text})",
+            [field.get_db_prep_save(value, wrapper) for field, value in fields]
+            + id_list.params)

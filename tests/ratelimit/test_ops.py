@@ -7,6 +7,7 @@ import socket
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -126,6 +127,9 @@ def test_capacities_are_set_on_the_admin_page(ops):
         '"minute";q=30;w=60, "hour";q=0;w=3600, "day";q=5;w=86400'
 
 
+@pytest.mark.skipif(not settings.REDIS_URL,
+                    reason="reset empties Redis's buckets: needs Redis (scripts/test_services.py "
+                           "starts one)")
 def test_ratelimit_status_and_reset_commands(ops):
     out = StringIO()
     call_command("ratelimit", "status", stdout=out)
@@ -141,6 +145,16 @@ def test_ratelimit_status_and_reset_commands(ops):
         ["demo", "production", "minute", "200", "200", "not"]
     with pytest.raises(CommandError, match="no application 'nope'"):
         call_command("ratelimit", "reset", "nope")
+
+
+def test_reset_with_the_local_backend_says_how_to_fill_the_buckets(ops, settings):
+    """The local backend's buckets live in the server process, which the command cannot
+    reach without MORTAR_RATELIMIT_SERVER_URL: it says so rather than resetting nothing."""
+    settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.local.LocalBackend"
+    settings.MORTAR_RATELIMIT_SERVER_URL = None
+    with pytest.raises(CommandError, match="restart it to fill them, set "
+                                           "MORTAR_RATELIMIT_SERVER_URL"):
+        call_command("ratelimit", "reset", "demo")
 
 
 def test_rate_limits_in_definition_files(ops):

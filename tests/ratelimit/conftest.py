@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 
 import pytest
+import redis
 
 from apps.ratelimit.backends import backend
 from apps.ratelimit.policy import Bucket
@@ -55,3 +58,47 @@ def sixteen_clients(one_request: Callable[[], object], total: int = 500) -> list
     for thread in threads:
         thread.join()
     return answers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OwnRedis:
+    """A redis-server of this test's own, so that stopping it harms no other test."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:  # until it answers: it takes a few milliseconds to listen
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert self.process.poll() is None and time.monotonic() < deadline
+        client.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(settings):
+    server = OwnRedis()
+    server.start()
+    settings.MORTAR_RATELIMIT_BACKEND = "apps.ratelimit.backends.redis.RedisBackend"
+    settings.MORTAR_RATELIMIT_REDIS_URL = server.url
+    yield server
+    if server.process.poll() is None:
+        server.stop()

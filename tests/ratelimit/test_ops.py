@@ -7,7 +7,6 @@ import socket
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -127,10 +126,9 @@ def test_capacities_are_set_on_the_admin_page(ops):
         '"minute";q=30;w=60, "hour";q=0;w=3600, "day";q=5;w=86400'
 
 
-@pytest.mark.skipif(not settings.REDIS_URL,
-                    reason="reset empties Redis's buckets: needs Redis (scripts/test_services.py "
-                           "starts one)")
-def test_ratelimit_status_and_reset_commands(ops):
+def test_ratelimit_status_and_reset_commands(own_redis, ops):
+    """On Redis (one of the test's own, set up before `ops` makes its requests): the
+    command empties the buckets the servers share."""
     out = StringIO()
     call_command("ratelimit", "status", stdout=out)
     lines = out.getvalue().splitlines()

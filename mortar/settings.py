@@ -63,7 +63,17 @@ INSTALLED_APPS = [
     "mortar",  # the wiring's own command: devsetup (make run), which uses every app above
 ]
 
+# The data API's GraphQL and REST requests go through these alone (mortar.middleware's
+# DataApiShortcut), in MIDDLEWARE's order: the same answer headers, none of the pages' work.
+DATA_API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "apps.ratelimit.middleware.RateLimitMiddleware",
+    "django.middleware.common.CommonMiddleware",  # Content-Length
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 MIDDLEWARE = [
+    "mortar.middleware.DataApiShortcut",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # after CORS (a 429 still carries its headers), before everything that works for a request

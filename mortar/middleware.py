@@ -14,6 +14,7 @@ request.user or messages.
 
 import re
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessages
@@ -37,8 +38,16 @@ class DataApiShortcut:
     """The data API's most frequent request, one small read or write, spent as much time in a
     middleware stack built for pages as in its own work: here it skips what it never uses."""
 
+    async_capable = True  # under ASGI (the watch's streams) it steps aside: see __init__
+
     def __init__(self, get_response):
         self.get_response = get_response
+        self.data_api = None
+        if iscoroutinefunction(get_response):
+            # ASGI serves streams; requests are WSGI's (README). Passing them through as a
+            # coroutine keeps the async stack as Django builds it, with no thread hop here.
+            markcoroutinefunction(self)
+            return
         self.endpoints = [(re.compile(pattern), import_string(view))
                           for pattern, view in ENDPOINTS]
         # Built as Django builds MIDDLEWARE: each layer's exceptions become responses.
@@ -52,6 +61,8 @@ class DataApiShortcut:
         self.data_api = chain
 
     def __call__(self, request):
+        if self.data_api is None:
+            return self.get_response(request)
         match = self.route(request)
         if match is None:
             return self.get_response(request)

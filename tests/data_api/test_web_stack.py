@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import Resolver404, resolve
@@ -132,3 +133,16 @@ def test_middleware_that_needs_djangos_view_step_is_refused(settings):
     settings.DATA_API_MIDDLEWARE = ["django.middleware.csrf.CsrfViewMiddleware"]
     with pytest.raises(ImproperlyConfigured, match="process_view"):
         DataApiShortcut(lambda request: None)
+
+
+def test_under_asgi_it_steps_aside(rf):
+    """ASGI serves the watch's streams: the async stack stays as Django builds it (a sync
+    layer on top would move every request to a thread, each with its own connection)."""
+    request = rf.post("/api/demo/graphql")
+
+    async def inner(request):
+        return "the whole stack's answer"
+
+    shortcut = DataApiShortcut(inner)
+    assert iscoroutinefunction(shortcut)
+    assert async_to_sync(shortcut)(request) == "the whole stack's answer"

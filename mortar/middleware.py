@@ -14,7 +14,6 @@ request.user or messages.
 
 import re
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessages
@@ -27,42 +26,35 @@ from django.utils.module_loading import import_string
 API_PREFIX = "/api/"
 # The endpoints' URLs as apps/data_api/urls.py and apps/rest_api/urls.py route them (a test
 # holds the two in step); the REST API's OpenAPI document is left to the whole stack.
+# \Z as Django's patterns have it: $ would also match before a final newline.
 ENDPOINTS = (
-    (r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/graphql$", "apps.data_api.views.graphql"),
-    (r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/rest/(?!openapi\.json$)(?P<path>.+)$",
+    (r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/graphql\Z", "apps.data_api.views.graphql"),
+    (r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/rest/(?!openapi\.json\Z)(?P<path>.+)\Z",
      "apps.rest_api.views.endpoint"),
 )
+HANDLER_HOOKS = ("process_view", "process_exception", "process_template_response")
 
 
 class DataApiShortcut:
     """The data API's most frequent request, one small read or write, spent as much time in a
     middleware stack built for pages as in its own work: here it skips what it never uses."""
 
-    async_capable = True  # under ASGI (the watch's streams) it steps aside: see __init__
-
     def __init__(self, get_response):
         self.get_response = get_response
-        self.data_api = None
-        if iscoroutinefunction(get_response):
-            # ASGI serves streams; requests are WSGI's (README). Passing them through as a
-            # coroutine keeps the async stack as Django builds it, with no thread hop here.
-            markcoroutinefunction(self)
-            return
         self.endpoints = [(re.compile(pattern), import_string(view))
                           for pattern, view in ENDPOINTS]
         # Built as Django builds MIDDLEWARE: each layer's exceptions become responses.
         chain = convert_exception_to_response(self._endpoint)
         for path in reversed(settings.DATA_API_MIDDLEWARE):
             middleware = import_string(path)(chain)
-            if hasattr(middleware, "process_view"):  # only Django's handler calls it
-                raise ImproperlyConfigured(f"{path} has process_view: it cannot be in "
-                                           "DATA_API_MIDDLEWARE.")
+            for hook in HANDLER_HOOKS:  # only Django's handler calls them
+                if hasattr(middleware, hook):
+                    raise ImproperlyConfigured(f"{path} has {hook}: it cannot be in "
+                                               "DATA_API_MIDDLEWARE.")
             chain = convert_exception_to_response(middleware)
         self.data_api = chain
 
     def __call__(self, request):
-        if self.data_api is None:
-            return self.get_response(request)
         match = self.route(request)
         if match is None:
             return self.get_response(request)

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import Resolver404, resolve
@@ -105,11 +104,14 @@ def test_a_crash_in_the_endpoint_is_a_plain_500(api, monkeypatch):
     "/api/demo/rest/a/b/c", "/api/demo/rest/openapi.json", "/api/demo/rest/openapi.json/x",
     "/api/demo/rest/", "/api/demo/graphql/", "/api/demo/graphqlx", "/api/de.mo/graphql",
     "/api/demo/watch", "/api/demo/files", "/api/demo/files/a.png", "/api/graphql",
-    "/admin/", "/healthz",
+    "/admin/", "/healthz", "/api/demo/graphql\n", "/api/demo/rest/tasks/1\n",
+    "/api/demo/rest/openapi.json\n",
 ])
 def test_the_shortcut_routes_as_the_url_map(path):
     shortcut = DataApiShortcut(lambda request: None)
-    taken = shortcut.route(RequestFactory().post(path))
+    request = RequestFactory().post("/")
+    request.path_info = path  # as the server decoded it (the factory would drop a newline)
+    taken = shortcut.route(request)
     try:
         resolved = resolve(path)
     except Resolver404:
@@ -135,14 +137,27 @@ def test_middleware_that_needs_djangos_view_step_is_refused(settings):
         DataApiShortcut(lambda request: None)
 
 
-def test_under_asgi_it_steps_aside(rf):
-    """ASGI serves the watch's streams: the async stack stays as Django builds it (a sync
-    layer on top would move every request to a thread, each with its own connection)."""
-    request = rf.post("/api/demo/graphql")
+def test_the_api_middleware_is_the_whole_stacks_in_its_order(settings):
+    whole = iter(settings.MIDDLEWARE)
+    assert all(path in whole for path in settings.DATA_API_MIDDLEWARE)
 
-    async def inner(request):
-        return "the whole stack's answer"
 
-    shortcut = DataApiShortcut(inner)
-    assert iscoroutinefunction(shortcut)
-    assert async_to_sync(shortcut)(request) == "the whole stack's answer"
+def test_api_requests_skip_the_pages_middleware(api, monkeypatch):
+    """The short way is taken: CSRF's view step, which the whole stack runs for every view
+    (the API's are exempt), does not run for the endpoints; it does for other paths."""
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    seen = []
+    original = CsrfViewMiddleware.process_view
+
+    def process_view(self, request, *args):
+        seen.append(request.path)
+        return original(self, request, *args)
+
+    monkeypatch.setattr(CsrfViewMiddleware, "process_view", process_view)
+    client = Client(HTTP_HOST="localhost")
+    assert client.post("/api/demo/graphql", json.dumps({"query": QUERY}),
+                       content_type="application/json").status_code == 200
+    assert client.get("/api/demo/rest/openapi.json").status_code == 200
+    assert seen == ["/api/demo/rest/openapi.json"]
+

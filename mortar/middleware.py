@@ -1,9 +1,9 @@
 """Middleware that keeps the data API's path short.
 
 `DataApiShortcut` (first in MIDDLEWARE) sends an API request to an application's GraphQL or
-REST endpoint through DATA_API_MIDDLEWARE alone, straight to the endpoint: no URL resolving,
-no middleware that serves pages, static files or sessions. Browsers' visits (the playground)
-and every other path take the whole stack.
+REST endpoint through DATA_API_MIDDLEWARE alone, straight to the endpoint (found among the URL
+map's api/ patterns only): no middleware that serves pages, static files or sessions.
+Browsers' visits (the playground) and every other path take the whole stack.
 
 Django's session, authentication and message middleware, for pages only: the data API under
 /api/ does not need them (its callers authenticate with tokens, and it answers JSON), so these
@@ -12,26 +12,19 @@ subclasses pass API requests straight through. They stay subclasses so that the 
 request.user or messages.
 """
 
-import re
-
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessages
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessions
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.exception import convert_exception_to_response
-from django.urls import ResolverMatch
+from django.urls import ResolverMatch, URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
 API_PREFIX = "/api/"
-# The endpoints' URLs as apps/data_api/urls.py and apps/rest_api/urls.py route them (a test
-# holds the two in step); the REST API's OpenAPI document is left to the whole stack.
-# \Z as Django's patterns have it: $ would also match before a final newline.
-ENDPOINTS = (
-    (r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/graphql\Z", "apps.data_api.views.graphql"),
-    (r"^/api/(?P<slug>[-a-zA-Z0-9_]+)/rest/(?!openapi\.json\Z)(?P<path>.+)\Z",
-     "apps.rest_api.views.endpoint"),
-)
+# The URL names of the endpoints that take the short way (the REST API's OpenAPI document
+# and the API's other URLs take the whole stack).
+ENDPOINTS = ("data-api", "rest-endpoint")
 HANDLER_HOOKS = ("process_view", "process_exception", "process_template_response")
 
 
@@ -41,8 +34,10 @@ class DataApiShortcut:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.endpoints = [(re.compile(pattern), import_string(view))
-                          for pattern, view in ENDPOINTS]
+        # The URL map's own patterns under api/, in its order: routed as Django routes them.
+        self.api_patterns = [pattern for entry in get_resolver().url_patterns
+                             if isinstance(entry, URLResolver) and str(entry.pattern) == "api/"
+                             for pattern in entry.url_patterns]
         # Built as Django builds MIDDLEWARE: each layer's exceptions become responses.
         chain = convert_exception_to_response(self._endpoint)
         for path in reversed(settings.DATA_API_MIDDLEWARE):
@@ -67,9 +62,10 @@ class DataApiShortcut:
         # A browser's visit (the playground) is a page: CSRF sets its cookie for the editor.
         if not path.startswith(API_PREFIX) or "text/html" in request.META.get("HTTP_ACCEPT", ""):
             return None
-        for pattern, view in self.endpoints:
-            if (match := pattern.match(path)) is not None:
-                return ResolverMatch(view, (), match.groupdict())
+        within = path[len(API_PREFIX):]
+        for pattern in self.api_patterns:
+            if (match := pattern.resolve(within)) is not None:
+                return match if match.url_name in ENDPOINTS else None
         return None
 
     @staticmethod

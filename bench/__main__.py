@@ -6,7 +6,8 @@ and Redis first). The registry benchmarks run on a throwaway test database; the 
 the bucket check, rest.py: a saved REST endpoint beside /graphql, cursors.py: page 1 against
 page 900 by cursor and by offset, watch.py: SSE delivery latency of 200 watchers, trash.py:
 the audit log's and the trash's costs, profile.py: a sampled profile of a worker serving C,
-memory.py: one worker's memory over 50 applications)
+layers.py: C's CPU per request by process and by layer, memory.py: one worker's memory over
+50 applications)
 build a
 database of their own and run in processes of their own, since their Django settings point at
 that database.
@@ -48,14 +49,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--only", choices=["registry", "data_api", "mutations", "identity",
                                            "ratelimit", "rest", "cursors", "watch", "trash",
-                                           "profile", "memory"],
+                                           "profile", "layers", "memory"],
                         help="run just this one")
     parser.add_argument("--seconds", type=int, help="data API and REST: seconds per round")
     args = parser.parse_args()
     if args.only in (None, "registry"):
         run_registry(args.quick)
     for name in ("data_api", "mutations", "identity", "ratelimit", "rest", "cursors", "watch",
-                 "trash", "profile", "memory"):
+                 "trash", "profile", "layers", "memory"):
         if args.only not in (None, name):
             continue
         command = [sys.executable, "-m", f"bench.{name}"] + ["--quick"] * args.quick

@@ -43,10 +43,18 @@ GRANIAN_OPTIONS = ["--interface", "wsgi", "--workers", str(WORKERS), "--blocking
 def gunicorn(app: str, env: dict[str, str], log_path: Path, options: tuple[str, ...] = ()):
     """Serve `app` (a gunicorn app spec) until the block ends; yields its base URL. `options`
     come after GUNICORN_OPTIONS (gunicorn takes the last of an option given twice)."""
+    with gunicorn_server(app, env, log_path, options) as (url, _):
+        yield url
+
+
+@contextmanager
+def gunicorn_server(app: str, env: dict[str, str], log_path: Path,
+                    options: tuple[str, ...] = ()):
+    """`gunicorn`, yielding (its base URL, gunicorn's main process)."""
     port = free_port()
     with _serving([sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-                   *GUNICORN_OPTIONS, *options], port, env, log_path) as (url, _):
-        yield url
+                   *GUNICORN_OPTIONS, *options], port, env, log_path) as served:
+        yield served
 
 
 @contextmanager

@@ -1,0 +1,346 @@
+"""What C's CPU goes to, layer by layer, beside the floor's: the budget behind C's target.
+
+At concurrency 8 the two cores are busy, so requests/s follow CPU time per request, counted
+over every process a request passes through (the web server, PostgreSQL, Redis, wrk): C at
+0.8 of the floor means at most 1.25 times the floor's CPU per request. Three measurements:
+
+- over HTTP at concurrency 8 (the bench's servers): CPU per request of each process, for the
+  floor's C and Mortar's, from /proc before and after each round of wrk;
+- in one thread (no HTTP): CPU per request of the floor's C, Django's handler alone with an
+  endpoint that answers at once, Mortar's API middleware around that endpoint without and
+  with the rate limit (its Redis take), and Mortar's C: what each layer adds;
+- Redis: CPU per call, in the calling thread and in redis-server, of a PING and of a take.
+
+Usage: python -m bench.layers [--quick]   (make bench runs it on PostgreSQL, with Redis)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from bench import load, report, servers
+from bench.data_api import PATH, QUERIES, bench_database, build_bench_application
+
+ROUNDS = 6  # alternating, per measurement; the median is shown
+HTTP_SECONDS = 4
+IN_PROCESS_REQUESTS = 2_000
+REDIS_CALLS = 10_000
+TICKS = os.sysconf("SC_CLK_TCK")
+QUICK = "{\"data\":{\"oneTask\":null}}"
+NO_APPLICATION = 2**62  # the takes' buckets: no application's
+
+
+# -- over HTTP: CPU per request by process -------------------------------------------------
+
+def process_times() -> dict[int, tuple[str, int, float]]:
+    """pid -> (command name, parent pid, CPU seconds so far) of every process."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name_end = stat.rindex(")")
+        fields = stat[name_end + 2:].split()
+        found[int(entry)] = (stat[stat.index("(") + 1:name_end], int(fields[1]),
+                             (int(fields[11]) + int(fields[12])) / TICKS)
+    return found
+
+
+def descendants(root: int, times: dict) -> set[int]:
+    family, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, (_, parent, _) in times.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                grew = True
+    return family
+
+
+def cpu_by_process(url: str, server_pid: int, body: str, tasks: int, seconds: int) -> dict:
+    """One round of wrk at concurrency 8: µs of CPU per request of the server (its process
+    tree), PostgreSQL, Redis and wrk, and the round's requests/s."""
+    before, children_before = process_times(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = load.run(url, body, 8, seconds, (1, tasks))
+    after, children_after = process_times(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = descendants(server_pid, after)
+    spent = {"server": 0.0, "PostgreSQL": 0.0, "Redis": 0.0}
+    for pid, (name, _, seconds_after) in after.items():
+        if pid not in before:
+            continue
+        part = ("server" if pid in server else "PostgreSQL" if name.startswith("postgres")
+                else "Redis" if name.startswith("redis") else None)
+        if part is not None:
+            spent[part] += seconds_after - before[pid][2]
+    spent["wrk"] = ((children_after.ru_utime + children_after.ru_stime)
+                    - (children_before.ru_utime + children_before.ru_stime))
+    per_request = {part: used / run.requests * 1e6 for part, used in spent.items()}
+    per_request["all"] = sum(per_request.values())
+    return {"requests_per_second": run.requests_per_second, "us": per_request}
+
+
+def measure_http(bench_url: str, names, tasks: int, rounds: int, seconds: int) -> dict:
+    query = QUERIES["C"]
+    logs = report.RESULTS_JSON.parent
+    logs.mkdir(exist_ok=True)
+    floor_env = servers.server_environment(
+        bench_url, BENCH_FLOOR_DATABASE=bench_url, BENCH_FLOOR_NAMES=json.dumps(names.as_dict()))
+    with (servers.mortar_server(servers.server_environment(bench_url),
+                                logs / "layers-mortar.log") as (mortar, mortar_process),
+          servers.gunicorn_server("bench.floor_app:from_environment()", floor_env,
+                                  logs / "layers-floor.log") as (floor, floor_process)):
+        targets = {"floor": (floor + query.floor_path, floor_process.pid),
+                   "mortar": (mortar + PATH, mortar_process.pid)}
+        for url, _ in targets.values():
+            load.run(url, query.template(), 8, 1, (1, tasks))  # warm
+        runs: dict[str, list] = {side: [] for side in targets}
+        for number in range(rounds):
+            order = list(targets.items())
+            for side, (url, pid) in order if number % 2 == 0 else order[::-1]:
+                runs[side].append(cpu_by_process(url, pid, query.template(), tasks, seconds))
+    return {side: _median_run(side_runs) for side, side_runs in runs.items()}
+
+
+def _median_run(runs: list[dict]) -> dict:
+    parts = runs[0]["us"].keys()
+    return {"requests_per_second": statistics.median(r["requests_per_second"] for r in runs),
+            "us": {part: statistics.median(r["us"][part] for r in runs) for part in parts}}
+
+
+# -- in one thread: what each layer adds ---------------------------------------------------
+
+def measure_in_process(names, rounds: int, requests: int) -> dict:
+    from django.conf import settings
+    from django.core.handlers.exception import convert_exception_to_response
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.http import HttpResponse
+    from django.urls import ResolverMatch
+    from django.utils.module_loading import import_string
+
+    from bench import floor_app
+    from models_registry.application_rows import current_application
+    from mortar.wsgi import application as mortar
+
+    query = QUERIES["C"]
+    application = current_application(PATH.split("/")[2])
+
+    def answer_at_once(request):
+        request.mortar_application = application  # as the view does, for the CORS check
+        return HttpResponse(QUICK, content_type="application/json")
+
+    def handler(middleware: list[str]) -> WSGIHandler:
+        """Django's WSGI handler around `answer_at_once`, through `middleware` only."""
+        chain = convert_exception_to_response(answer_at_once)
+        for path in reversed(middleware):
+            chain = convert_exception_to_response(import_string(path)(chain))
+
+        class Handler(WSGIHandler):
+            def load_middleware(self, is_async=False):
+                self._middleware_chain = chain
+
+            def resolve_request(self, request):
+                return ResolverMatch(answer_at_once, (), {}, url_name="data-api")
+
+        return Handler()
+
+    api = list(settings.DATA_API_MIDDLEWARE)
+    no_limit = [path for path in api if not path.endswith(".RateLimitMiddleware")]
+    floor = floor_app.make_app(os.environ["DATABASE_URL"], names.as_dict())
+    apps = {
+        "floor": (floor, query.floor_path),
+        "django": (handler([]), PATH),
+        "api_middleware": (handler(no_limit), PATH),
+        "rate_limit": (handler(api), PATH),
+        "mortar": (mortar, PATH),
+    }
+    calls = {name: _caller(app, path, query) for name, (app, path) in apps.items()}
+    for call in calls.values():
+        for number in range(300):  # warm: connections, caches, prepared statements
+            call(number)
+    spent: dict[str, list[float]] = {name: [] for name in calls}
+    for number in range(rounds):
+        order = list(calls.items())
+        for name, call in order if number % 2 == 0 else order[::-1]:
+            started = time.thread_time()
+            for request in range(requests):
+                call(request * 7 % 90_000)
+            spent[name].append((time.thread_time() - started) / requests * 1e6)
+    return {name: statistics.median(values) for name, values in spent.items()}
+
+
+def _caller(app, path: str, query):
+    def call(record: int) -> bytes:
+        body = query.body(1 + record).encode()
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "SCRIPT_NAME": "",
+                   "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1",
+                   "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+                   "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+                   "HTTP_ACCEPT": "*/*", "wsgi.input": io.BytesIO(body)}
+        response = app(environ, _expect_ok)
+        try:
+            return b"".join(response)
+        finally:
+            getattr(response, "close", lambda: None)()
+    return call
+
+
+def _expect_ok(status: str, headers) -> None:
+    if not status.startswith("200"):
+        raise RuntimeError(f"layers: a request answered {status}")
+
+
+# -- Redis: a PING beside a take ------------------------------------------------------------
+
+def measure_redis(calls: int, rounds: int) -> dict:
+    import redis
+    from django.conf import settings
+
+    from apps.ratelimit.backends.redis import RedisBackend
+    from apps.ratelimit.policy import Bucket
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    server_pid = int(client.info("server")["process_id"])
+    connection = client.connection_pool.get_connection()
+    backend = RedisBackend()
+    day = 86_400_000
+    buckets = (Bucket("minute", 10**9, 60_000), Bucket("hour", 10**9, 3_600_000),
+               Bucket("day", 10**9, day))
+
+    def ping():
+        connection.send_command("PING")
+        connection.read_response()
+
+    def server_seconds() -> float:
+        return process_times()[server_pid][2]
+
+    kinds = {"ping": ping, "take": lambda: backend.take(NO_APPLICATION, buckets)}
+    spent: dict[str, dict[str, list[float]]] = {k: {"client": [], "redis": []} for k in kinds}
+    for number in range(rounds):
+        order = list(kinds.items())
+        for kind, call in order if number % 2 == 0 else order[::-1]:
+            server_before, client_before = server_seconds(), time.thread_time()
+            for _ in range(calls):
+                call()
+            spent[kind]["client"].append((time.thread_time() - client_before) / calls * 1e6)
+            spent[kind]["redis"].append((server_seconds() - server_before) / calls * 1e6)
+    backend.reset(NO_APPLICATION)
+    return {kind: {side: statistics.median(values) for side, values in sides.items()}
+            for kind, sides in spent.items()}
+
+
+# -- the section -----------------------------------------------------------------------------
+
+def build_and_measure(url: str, quick: bool) -> dict:
+    names, filled = build_bench_application(url, "Layers of C")
+    from django.db import connection
+
+    vendor, version = connection.vendor, report.database_version()
+    rounds = 2 if quick else ROUNDS
+    print("  in one thread: what each layer adds", flush=True)
+    in_process = measure_in_process(names, rounds, 300 if quick else IN_PROCESS_REQUESTS)
+    print("  Redis: a PING beside a take", flush=True)
+    redis_calls = measure_redis(1_000 if quick else REDIS_CALLS, rounds)
+    connection.close()
+    print("  over HTTP at concurrency 8: CPU per request by process", flush=True)
+    http = measure_http(url, names, filled["tasks"], rounds, 2 if quick else HTTP_SECONDS)
+    results = {"vendor": vendor, "database": version, "rounds": rounds, "http": http,
+               "in_process": in_process, "redis": redis_calls,
+               "requests_in_process": 300 if quick else IN_PROCESS_REQUESTS,
+               "redis_calls": 1_000 if quick else REDIS_CALLS,
+               "http_seconds": 2 if quick else HTTP_SECONDS, **report.environment()}
+    print(render({vendor: results}), flush=True)
+    return results
+
+
+IN_PROCESS_ROWS = [
+    ("floor", "the floor's C (its WSGI app, one statement through psycopg)"),
+    ("django", "Django's WSGI handler alone, an endpoint that answers at once"),
+    ("api_middleware", "+ Mortar's API middleware (DATA_API_MIDDLEWARE) but the rate limit"),
+    ("rate_limit", "+ the rate limit: its Redis take, its headers, its metrics"),
+    ("mortar", "Mortar's C (+ the endpoint: document, principal, plan, statement, answer)"),
+]
+
+
+def render(every: dict) -> str:
+    lines = [
+        "## What C's CPU goes to, layer by layer, beside the floor's",
+        "",
+        "Command: `make bench` (it runs `python -m bench.layers` on PostgreSQL, with Redis). "
+        "At concurrency 8 the two cores are busy, so requests/s follow the CPU time a request "
+        "costs in every process it passes through; C at 0.8 of the floor's requests/s means "
+        "at most 1.25 times the floor's CPU per request. Medians of alternating rounds.",
+        "",
+    ]
+    for results in every.values():
+        http, inner, pings = results["http"], results["in_process"], results["redis"]
+        floor, mortar = http["floor"]["us"], http["mortar"]["us"]
+        lines += [
+            f"### {results['database']}: measured {results['date']}, Mortar at commit "
+            f"{results['commit']}, {results['rounds']} rounds", "",
+            f"Over HTTP, C at concurrency 8 (Mortar under granian, the floor under gunicorn, "
+            f"rounds of {results['http_seconds']} s): µs of CPU per request, by process.", "",
+            "| process | the floor's C | Mortar's C |", "| --- | ---: | ---: |"]
+        for part in ("server", "PostgreSQL", "Redis", "wrk", "all"):
+            lines.append(f"| {part} | {floor[part]:.0f} | {mortar[part]:.0f} |")
+        ratio = http["mortar"]["requests_per_second"] / http["floor"]["requests_per_second"]
+        lines += [
+            f"| requests/s | {http['floor']['requests_per_second']:.0f} | "
+            f"{http['mortar']['requests_per_second']:.0f} ({ratio:.2f} of the floor; the "
+            f"floor's CPU over Mortar's: {floor['all'] / mortar['all']:.2f}) |", "",
+            f"At 0.8, Mortar's C could spend {0.25 * floor['all']:.0f} µs of CPU per request "
+            f"above the floor's {floor['all']:.0f}; it spends "
+            f"{mortar['all'] - floor['all']:.0f}. Django's handler alone and one Redis take (in "
+            "the calling thread and in redis-server), measured one after another below, cost "
+            f"{inner['django'] + pings['take']['client'] + pings['take']['redis']:.0f} µs "
+            "together, before any of Mortar's own work.", "",
+            f"In one thread, no HTTP ({results['requests_in_process']:,} requests a round): "
+            "µs of CPU per request, and what each layer adds to the one above it. With an "
+            "endpoint that answers at once, the rate limit waits for Redis's answer, which "
+            "here costs a sleep and a wake-up; Mortar's C reads it after its statement, when "
+            "it has usually come.", "",
+            "| what runs | CPU µs | adds |", "| --- | ---: | ---: |"]
+        previous = None
+        for key, title in IN_PROCESS_ROWS:
+            added = "" if previous is None or key == "django" else \
+                f"{inner[key] - inner[previous]:+.0f}"
+            lines.append(f"| {title} | {inner[key]:.0f} | {added} |")
+            previous = key
+        lines += [
+            "", f"Redis ({results['redis_calls']:,} calls a round, one after another): µs of "
+            "CPU per call.",
+            "", "| call | in the calling thread | in redis-server |", "| --- | ---: | ---: |",
+            f"| PING | {pings['ping']['client']:.0f} | {pings['ping']['redis']:.0f} |",
+            f"| a take (the rate limit's script) | {pings['take']['client']:.0f} | "
+            f"{pings['take']['redis']:.0f} |", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer and shorter rounds")
+    args = parser.parse_args(argv)
+    database_url = os.environ.get("DATABASE_URL") or ""
+    if not database_url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+        print("bench.layers needs PostgreSQL and Redis: run it under scripts/test_services.py "
+              "--databases postgres (make bench does)", file=sys.stderr)
+        return 2
+    with bench_database(database_url) as url:
+        os.environ["DATABASE_URL"] = url
+        results = build_and_measure(url, args.quick)
+    report.save_section("layers", results["vendor"], results, render)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

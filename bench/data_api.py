@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import urllib.request
@@ -31,7 +32,7 @@ from bench import load, report, servers
 BENCH_DATABASE = "mortar_bench"
 PATH = "/api/bench/graphql"
 CONCURRENCY = (1, 8)
-ROUNDS = 3  # per query, concurrency and server; the median round is reported
+ROUNDS = 5  # per query, concurrency and server; the median round is reported
 WARM_SECONDS = 1  # per query and server, before its rounds
 RECORD = "{ id name project { name } tags { name } }"
 PAGE = "{ id name done endDate project { name } tags { name } }"
@@ -128,8 +129,10 @@ def check_same_json(mortar: str, floor: str) -> None:
 
 def measure(mortar: str, floor: str, seconds: int, tasks: int) -> dict:
     """wrk against both servers per query and concurrency: ROUNDS rounds of `seconds` each,
-    alternating between the servers so that a slow spell of the machine does not fall on one
-    side only."""
+    alternating between the servers (which one goes first, too) so that a slow spell of the
+    machine does not fall on one side only. The ratio is the median of the rounds' ratios:
+    each Mortar round against the floor's round beside it, which the machine's drift (up to
+    2x within a run here) moves less than a ratio of two medians."""
     figures: dict = {}
     for key, query in QUERIES.items():
         targets = {"mortar": mortar + PATH, "floor": floor + query.floor_path}
@@ -138,15 +141,19 @@ def measure(mortar: str, floor: str, seconds: int, tasks: int) -> dict:
             load.run(url, query.template(), max(CONCURRENCY), WARM_SECONDS, (1, tasks))
         for connections in CONCURRENCY:
             rounds: dict[str, list] = {side: [] for side in targets}
-            for _ in range(ROUNDS):
-                for side, url in targets.items():
+            for number in range(ROUNDS):
+                order = list(targets.items())
+                for side, url in order if number % 2 == 0 else order[::-1]:
                     rounds[side].append(load.run(url, query.template(), connections,
                                                  seconds, (1, tasks)))
             run = {side: median_round(measured) for side, measured in rounds.items()}
             for side in targets:
                 report.say_run(key, connections, side, run[side])
-            run["ratio"] = run["mortar"]["requests_per_second"] / run["floor"][
-                "requests_per_second"]
+            ratios = [mortar_round.requests_per_second / floor_round.requests_per_second
+                      for mortar_round, floor_round in zip(rounds["mortar"], rounds["floor"],
+                                                           strict=True)]
+            run["ratio"] = statistics.median(ratios)
+            run["rounds_ratios"] = ratios
             figures.setdefault(key, {})[str(connections)] = run
     return figures
 

@@ -167,8 +167,10 @@ def render(every: dict) -> str:
         "Mortar's before measuring.",
         f"- Load: wrk with keep-alive; per query and concurrency, {first['rounds']} rounds on "
         "each server (their length is in each table's heading), alternating between Mortar and "
-        f"the floor, after a {first['warm_seconds']} s warm-up per query; the median round is "
-        "shown (round-to-round spread on this machine is often ±10%, so read ratios to ±0.1). "
+        f"the floor, after a {first['warm_seconds']} s warm-up per query; each side's median "
+        "round is shown, and Mortar / floor is the median of the rounds' ratios (each Mortar "
+        "round against the floor's round beside it; round-to-round spread on this machine is "
+        "often ±10%, so read ratios to ±0.1). "
         "Concurrency 1 = 1 connection, 8 = 8 connections (2 wrk threads). C, D and E ask for "
         "a different task id in every request.",
         f"- Data: {first['dataset']['projects']:,} projects, {first['dataset']['tasks']:,} tasks, "

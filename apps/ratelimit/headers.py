@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Sequence
 
 from django.http import HttpRequest, HttpResponse
 
@@ -15,7 +15,8 @@ from .policy import Bucket, Decision
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
-def policy_header(buckets: Sequence[Bucket]) -> str:
+@functools.lru_cache(maxsize=1024)  # a few distinct limits per application, made once
+def policy_header(buckets: tuple[Bucket, ...]) -> str:
     """RateLimit-Policy in the IETF draft's form: "minute";q=200;w=60, ..."""
     return ", ".join(f'"{b.name}";q={b.capacity};w={max(1, math.ceil(b.period_seconds))}'
                      for b in buckets)
@@ -30,7 +31,7 @@ def add_headers(response: HttpResponse, decision: Decision) -> None:
     response["X-RateLimit-Limit"] = str(state.bucket.capacity)
     response["X-RateLimit-Remaining"] = str(state.remaining)
     response["X-RateLimit-Reset"] = str(math.ceil(resets_at_ms / 1000))
-    response["RateLimit-Policy"] = policy_header([s.bucket for s in decision.states])
+    response["RateLimit-Policy"] = policy_header(tuple(s.bucket for s in decision.states))
 
 
 def retry_after_seconds(decision: Decision) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -148,7 +149,7 @@ def result_set_json(plan: TopLevelPlan, rows: list[tuple], count: int | None,
     for key, name in plan.keys:
         if name == "results":
             column = plan.columns[(key,)]
-            value = "[" + ",".join(row[column] for row in rows) + "]"
+            value = "[" + ",".join(map(itemgetter(column), rows)) + "]"
         elif name == "edges":
             value = "[" + ",".join(_edge(plan, key, row, cursors.of(index))
                                    for index, row in enumerate(rows)) + "]"

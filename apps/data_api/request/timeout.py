@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import weakref
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from ..sql.deadline import set_sqlite_deadline
 
@@ -23,6 +23,8 @@ class statement_timeout:
         self.ms = ms
 
     def __enter__(self):
+        # `connections[...]` once: each attribute of `django.db.connection` looks it up again
+        self.connection = connection = connections[DEFAULT_DB_ALIAS]
         connection.ensure_connection()
         raw = connection.connection
         if connection.vendor == "postgresql":
@@ -38,8 +40,8 @@ class statement_timeout:
         return self
 
     def __exit__(self, *exc):
-        if connection.vendor == "sqlite":
+        if self.connection.vendor == "sqlite":
             set_sqlite_deadline(None)
-            if connection.connection is not None:
-                connection.connection.set_progress_handler(None, 0)
+            if self.connection.connection is not None:
+                self.connection.connection.set_progress_handler(None, 0)
         return False

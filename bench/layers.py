@@ -34,7 +34,7 @@ HTTP_SECONDS = 4
 IN_PROCESS_REQUESTS = 2_000
 REDIS_CALLS = 10_000
 TICKS = os.sysconf("SC_CLK_TCK")
-QUICK = "{\"data\":{\"oneTask\":null}}"
+AT_ONCE_ANSWER = "{\"data\":{\"oneTask\":null}}"
 NO_APPLICATION = 2**62  # the takes' buckets: no application's
 
 
@@ -120,7 +120,7 @@ def _median_run(runs: list[dict]) -> dict:
 
 # -- in one thread: what each layer adds ---------------------------------------------------
 
-def measure_in_process(names, rounds: int, requests: int) -> dict:
+def measure_in_process(url: str, names, rounds: int, requests: int) -> dict:
     from django.conf import settings
     from django.core.handlers.exception import convert_exception_to_response
     from django.core.handlers.wsgi import WSGIHandler
@@ -137,7 +137,7 @@ def measure_in_process(names, rounds: int, requests: int) -> dict:
 
     def answer_at_once(request):
         request.mortar_application = application  # as the view does, for the CORS check
-        return HttpResponse(QUICK, content_type="application/json")
+        return HttpResponse(AT_ONCE_ANSWER, content_type="application/json")
 
     def handler(middleware: list[str]) -> WSGIHandler:
         """Django's WSGI handler around `answer_at_once`, through `middleware` only."""
@@ -156,7 +156,7 @@ def measure_in_process(names, rounds: int, requests: int) -> dict:
 
     api = list(settings.DATA_API_MIDDLEWARE)
     no_limit = [path for path in api if not path.endswith(".RateLimitMiddleware")]
-    floor = floor_app.make_app(os.environ["DATABASE_URL"], names.as_dict())
+    floor = floor_app.make_app(url, names.as_dict())
     apps = {
         "floor": (floor, query.floor_path),
         "django": (handler([]), PATH),
@@ -248,7 +248,7 @@ def build_and_measure(url: str, quick: bool) -> dict:
     vendor, version = connection.vendor, report.database_version()
     rounds = 2 if quick else ROUNDS
     print("  in one thread: what each layer adds", flush=True)
-    in_process = measure_in_process(names, rounds, 300 if quick else IN_PROCESS_REQUESTS)
+    in_process = measure_in_process(url, names, rounds, 300 if quick else IN_PROCESS_REQUESTS)
     print("  Redis: a PING beside a take", flush=True)
     redis_calls = measure_redis(1_000 if quick else REDIS_CALLS, rounds)
     connection.close()
@@ -259,7 +259,6 @@ def build_and_measure(url: str, quick: bool) -> dict:
                "requests_in_process": 300 if quick else IN_PROCESS_REQUESTS,
                "redis_calls": 1_000 if quick else REDIS_CALLS,
                "http_seconds": 2 if quick else HTTP_SECONDS, **report.environment()}
-    print(render({vendor: results}), flush=True)
     return results
 
 
@@ -336,7 +335,6 @@ def main(argv: list[str] | None = None) -> int:
               "--databases postgres (make bench does)", file=sys.stderr)
         return 2
     with bench_database(database_url) as url:
-        os.environ["DATABASE_URL"] = url
         results = build_and_measure(url, args.quick)
     report.save_section("layers", results["vendor"], results, render)
     return 0

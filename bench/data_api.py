@@ -259,6 +259,12 @@ def build_bench_application(url: str, title: str):
     return names, filled
 
 
+def floor_environment(url: str, floor_database: str, names) -> dict[str, str]:
+    """The floor server's environment: production settings, and where its queries go."""
+    return servers.server_environment(url, BENCH_FLOOR_DATABASE=floor_database,
+                                      BENCH_FLOOR_NAMES=json.dumps(names.as_dict()))
+
+
 def build_and_measure(url: str, seconds: int) -> dict:
     names, filled = build_bench_application(url, "Data API")
     from django.db import connection
@@ -269,8 +275,7 @@ def build_and_measure(url: str, seconds: int) -> dict:
     floor_database = url if vendor == "postgresql" else str(connection.settings_dict["NAME"])
     connection.close()
 
-    floor_env = servers.server_environment(
-        url, BENCH_FLOOR_DATABASE=floor_database, BENCH_FLOOR_NAMES=json.dumps(names.as_dict()))
+    floor_env = floor_environment(url, floor_database, names)
     logs = report.RESULTS_JSON.parent  # gitignored; the servers' logs stay for a look
     logs.mkdir(exist_ok=True)
     local_env = {**os.environ,

@@ -17,8 +17,6 @@ Usage: python -m bench.layers [--quick]   (make bench runs it on PostgreSQL, wit
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import os
 import resource
 import statistics
@@ -27,7 +25,13 @@ import time
 from pathlib import Path
 
 from bench import load, report, servers
-from bench.data_api import PATH, QUERIES, bench_database, build_bench_application
+from bench.data_api import (
+    PATH,
+    QUERIES,
+    bench_database,
+    build_bench_application,
+    floor_environment,
+)
 
 ROUNDS = 6  # alternating, per measurement; the median is shown
 HTTP_SECONDS = 4
@@ -44,17 +48,21 @@ def process_times() -> dict[int, tuple[str, int, float]]:
     """pid -> (command name, parent pid, CPU seconds so far) of every process."""
     found = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:  # ended meanwhile
-            continue
-        name_end = stat.rindex(")")
-        fields = stat[name_end + 2:].split()
-        found[int(entry)] = (stat[stat.index("(") + 1:name_end], int(fields[1]),
-                             (int(fields[11]) + int(fields[12])) / TICKS)
+        if entry.isdigit():
+            try:
+                found[int(entry)] = process_time(int(entry))
+            except OSError:  # ended meanwhile
+                pass
     return found
+
+
+def process_time(pid: int) -> tuple[str, int, float]:
+    """(command name, parent pid, CPU seconds so far) of process `pid`, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    name_end = stat.rindex(")")
+    fields = stat[name_end + 2:].split()
+    return (stat[stat.index("(") + 1:name_end], int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / TICKS)
 
 
 def descendants(root: int, times: dict) -> set[int]:
@@ -94,8 +102,7 @@ def measure_http(bench_url: str, names, tasks: int, rounds: int, seconds: int) -
     query = QUERIES["C"]
     logs = report.RESULTS_JSON.parent
     logs.mkdir(exist_ok=True)
-    floor_env = servers.server_environment(
-        bench_url, BENCH_FLOOR_DATABASE=bench_url, BENCH_FLOOR_NAMES=json.dumps(names.as_dict()))
+    floor_env = floor_environment(bench_url, bench_url, names)
     with (servers.mortar_server(servers.server_environment(bench_url),
                                 logs / "layers-mortar.log") as (mortar, mortar_process),
           servers.gunicorn_server("bench.floor_app:from_environment()", floor_env,
@@ -128,7 +135,7 @@ def measure_in_process(url: str, names, rounds: int, requests: int) -> dict:
     from django.urls import ResolverMatch
     from django.utils.module_loading import import_string
 
-    from bench import floor_app
+    from bench import floor_app, statements
     from models_registry.application_rows import current_application
     from mortar.wsgi import application as mortar
 
@@ -164,7 +171,8 @@ def measure_in_process(url: str, names, rounds: int, requests: int) -> dict:
         "rate_limit": (handler(api), PATH),
         "mortar": (mortar, PATH),
     }
-    calls = {name: _caller(app, path, query) for name, (app, path) in apps.items()}
+    calls = {name: _caller(statements.post, app, path, query)
+             for name, (app, path) in apps.items()}
     for call in calls.values():
         for number in range(300):  # warm: connections, caches, prepared statements
             call(number)
@@ -179,25 +187,9 @@ def measure_in_process(url: str, names, rounds: int, requests: int) -> dict:
     return {name: statistics.median(values) for name, values in spent.items()}
 
 
-def _caller(app, path: str, query):
-    def call(record: int) -> bytes:
-        body = query.body(1 + record).encode()
-        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "SCRIPT_NAME": "",
-                   "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1",
-                   "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
-                   "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-                   "HTTP_ACCEPT": "*/*", "wsgi.input": io.BytesIO(body)}
-        response = app(environ, _expect_ok)
-        try:
-            return b"".join(response)
-        finally:
-            getattr(response, "close", lambda: None)()
-    return call
-
-
-def _expect_ok(status: str, headers) -> None:
-    if not status.startswith("200"):
-        raise RuntimeError(f"layers: a request answered {status}")
+def _caller(post, app, path: str, query):
+    """One C request for a given record through `app` (bench.statements.post)."""
+    return lambda record: post(app, path, query.body(1 + record))
 
 
 # -- Redis: a PING beside a take ------------------------------------------------------------
@@ -213,16 +205,15 @@ def measure_redis(calls: int, rounds: int) -> dict:
     server_pid = int(client.info("server")["process_id"])
     connection = client.connection_pool.get_connection()
     backend = RedisBackend()
-    day = 86_400_000
     buckets = (Bucket("minute", 10**9, 60_000), Bucket("hour", 10**9, 3_600_000),
-               Bucket("day", 10**9, day))
+               Bucket("day", 10**9, 86_400_000))
 
     def ping():
         connection.send_command("PING")
         connection.read_response()
 
     def server_seconds() -> float:
-        return process_times()[server_pid][2]
+        return process_time(server_pid)[2]
 
     kinds = {"ping": ping, "take": lambda: backend.take(NO_APPLICATION, buckets)}
     spent: dict[str, dict[str, list[float]]] = {k: {"client": [], "redis": []} for k in kinds}

@@ -22,9 +22,9 @@ from models_registry.application_rows import application_row_sql
 REPEATS = 20  # requests per count; the database-side count is their average
 
 
-def post(handler: WSGIHandler, path: str, body: str, method: str = "POST") -> bytes:
-    """One request through the WSGI handler, as gunicorn would make it (`method` GET with an
-    empty body for a GET)."""
+def post(handler, path: str, body: str, method: str = "POST") -> bytes:
+    """One request through a WSGI application (Django's handler, or the floor's), as gunicorn
+    would make it (`method` GET with an empty body for a GET)."""
     data = body.encode()
     environ = {
         "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
@@ -38,7 +38,8 @@ def post(handler: WSGIHandler, path: str, body: str, method: str = "POST") -> by
     try:
         content = b"".join(response)
     finally:
-        response.close()  # request_finished: Django's connection upkeep, as in production
+        if hasattr(response, "close"):  # Django's: request_finished, its connection upkeep
+            response.close()
     if not statuses[0].startswith("200"):
         raise RuntimeError(f"{path} answered {statuses[0]}: {content[:300]!r}")
     return content

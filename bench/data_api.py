@@ -159,20 +159,26 @@ def measure(mortar: str, floor: str, seconds: int, tasks: int) -> dict:
 
 
 # C beside what the same server costs without parts of Mortar, measured in alternating rounds:
-# how much of the floor's time Django's request cycle and the rate-limit round trip take alone.
+# how much of the floor's time Django's request cycle and the rate-limit round trip take alone,
+# and the most C could reach while every request passes them (bench/ceiling_app.py).
 REFERENCES = {
     "floor": "the floor's C",
     "django": "Django alone: GET /healthz (no database, no rate limit)",
+    "ceiling": "the floor's statement through Django's handler and Mortar's API middleware "
+               "(the rate limit's take included), none of Mortar's endpoint: C's ceiling",
     "local_buckets": "Mortar's C, rate-limit buckets in the process instead of Redis",
     "mortar": "Mortar's C",
 }
 
 
 def measure_references(urls: dict[str, str], seconds: int, tasks: int) -> dict:
-    """Rounds as in `measure`, over the REFERENCES targets; `urls`: their servers."""
+    """Rounds as in `measure`, over the REFERENCES targets (`urls`: their servers), the order
+    reversed every other round; each one's share of the floor's requests/s is the median of
+    its rounds' ratios to the floor's round of the same pass."""
     query = QUERIES["C"]
     targets = {"floor": (urls["floor"] + query.floor_path, "POST"),
                "django": (urls["mortar"] + "/healthz", "GET"),
+               "ceiling": (urls["ceiling"] + PATH, "POST"),
                "local_buckets": (urls["local_buckets"] + PATH, "POST"),
                "mortar": (urls["mortar"] + PATH, "POST")}
     body = {"POST": query.template(), "GET": ""}
@@ -181,12 +187,16 @@ def measure_references(urls: dict[str, str], seconds: int, tasks: int) -> dict:
     figures: dict = {}
     for connections in CONCURRENCY:
         rounds: dict[str, list] = {side: [] for side in targets}
-        for _ in range(ROUNDS):
-            for side, (url, method) in targets.items():
+        for number in range(ROUNDS):
+            order = list(targets.items())
+            for side, (url, method) in order if number % 2 == 0 else order[::-1]:
                 rounds[side].append(load.run(url, body[method], connections, seconds,
                                              (1, tasks), method))
         run = {side: median_round(measured) for side, measured in rounds.items()}
         for side in targets:
+            run[side]["share"] = statistics.median(
+                mine.requests_per_second / floor.requests_per_second
+                for mine, floor in zip(rounds[side], rounds["floor"], strict=True))
             report.say_run("ref", connections, side, run[side])
         figures[str(connections)] = run
     return figures
@@ -284,6 +294,8 @@ def build_and_measure(url: str, seconds: int) -> dict:
           as mortar,
           servers.mortar(local_env, logs / f"{vendor}-mortar-local.log")
           as local_buckets,
+          servers.mortar_server(floor_env, logs / f"{vendor}-ceiling.log", ("--factory",),
+                                "bench.ceiling_app:from_environment") as (ceiling, _),
           servers.gunicorn("bench.floor_app:from_environment()", floor_env,
                            logs / f"{vendor}-floor.log") as floor):
         check_same_json(mortar, floor)
@@ -291,7 +303,8 @@ def build_and_measure(url: str, seconds: int) -> dict:
         # The tasks were inserted into an empty table: their ids are 1..TASKS.
         runs = measure(mortar, floor, seconds, filled["tasks"])
         references = measure_references(
-            {"mortar": mortar, "local_buckets": local_buckets, "floor": floor}, seconds,
+            {"mortar": mortar, "local_buckets": local_buckets, "floor": floor,
+             "ceiling": ceiling}, seconds,
             filled["tasks"])
     return {
         "database": server_version, "vendor": vendor, "seconds_per_round": seconds,

@@ -116,38 +116,49 @@ class Database:
         return value
 
 
-def make_app(where: str, names: dict[str, str]):
+def make_answer(where: str, names: dict[str, str]):
+    """answer(path, body) -> (HTTP status line, JSON bytes): the floor's answer to one request
+    (also bench/ceiling_app.py's, inside Django)."""
     database = Database(where)
     queries = statements(database.vendor, names)
 
-    def application(environ, start_response):
-        path = environ.get("PATH_INFO", "")
+    def answer(path: str, body: bytes) -> tuple[str, bytes]:
         if path == "/healthz":
-            return _respond(start_response, "200 OK", b'{"status":"ok"}')
+            return "200 OK", b'{"status":"ok"}'
         key = path.strip("/")
         if key not in queries:
-            return _respond(start_response, "404 Not Found", b'{"error":"no such query"}')
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            return "404 Not Found", b'{"error":"no such query"}'
         params = dict(PAGE_PARAMS)
         if key in ("c", "e"):
             found = RECORD_ID.search(body)
             if found is None:
-                return _respond(start_response, "400 Bad Request", b'{"error":"no id"}')
+                return "400 Bad Request", b'{"error":"no id"}'
             params = {"id": int(found.group(1))}
         if key == "e":
             params["done"] = DONE.search(body).group(1) == b"true"
-        text = database.one_value(queries[key], params)
-        return _respond(start_response, "200 OK", text.encode())
+        return "200 OK", database.one_value(queries[key], params).encode()
+
+    return answer
+
+
+def make_app(where: str, names: dict[str, str]):
+    answer = make_answer(where, names)
+
+    def application(environ, start_response):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        status, text = answer(environ.get("PATH_INFO", ""), body)
+        start_response(status, [("Content-Type", "application/json"),
+                                ("Content-Length", str(len(text)))])
+        return [text]
 
     return application
 
 
-def _respond(start_response, status: str, body: bytes):
-    start_response(status, [("Content-Type", "application/json"),
-                            ("Content-Length", str(len(body)))])
-    return [body]
-
-
 def from_environment():
     """gunicorn's application factory."""
-    return make_app(os.environ["BENCH_FLOOR_DATABASE"], json.loads(os.environ["BENCH_FLOOR_NAMES"]))
+    return make_app(*where_from_environment())
+
+
+def where_from_environment() -> tuple[str, dict[str, str]]:
+    """(the database, the runtime names) from BENCH_FLOOR_DATABASE and BENCH_FLOOR_NAMES."""
+    return os.environ["BENCH_FLOOR_DATABASE"], json.loads(os.environ["BENCH_FLOOR_NAMES"])

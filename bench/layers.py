@@ -5,7 +5,8 @@ over every process a request passes through (the web server, PostgreSQL, Redis, 
 0.8 of the floor means at most 1.25 times the floor's CPU per request. Three measurements:
 
 - over HTTP at concurrency 8 (the bench's servers): CPU per request of each process, for the
-  floor's C and Mortar's, from /proc before and after each round of wrk;
+  floor's C, C's ceiling (bench/ceiling_app.py: the floor's statement through Django's handler
+  and Mortar's API middleware) and Mortar's C, from /proc before and after each round of wrk;
 - in one thread (no HTTP): CPU per request of the floor's C, Django's handler alone with an
   endpoint that answers at once, Mortar's API middleware around that endpoint without and
   with the rate limit (its Redis take), and Mortar's C: what each layer adds;
@@ -105,9 +106,13 @@ def measure_http(bench_url: str, names, tasks: int, rounds: int, seconds: int) -
     floor_env = floor_environment(bench_url, bench_url, names)
     with (servers.mortar_server(servers.server_environment(bench_url),
                                 logs / "layers-mortar.log") as (mortar, mortar_process),
+          servers.mortar_server(floor_env, logs / "layers-ceiling.log", ("--factory",),
+                                "bench.ceiling_app:from_environment")
+          as (ceiling, ceiling_process),
           servers.gunicorn_server("bench.floor_app:from_environment()", floor_env,
                                   logs / "layers-floor.log") as (floor, floor_process)):
         targets = {"floor": (floor + query.floor_path, floor_process.pid),
+                   "ceiling": (ceiling + PATH, ceiling_process.pid),
                    "mortar": (mortar + PATH, mortar_process.pid)}
         for url, _ in targets.values():
             load.run(url, query.template(), 8, 1, (1, tasks))  # warm
@@ -129,13 +134,10 @@ def _median_run(runs: list[dict]) -> dict:
 
 def measure_in_process(url: str, names, rounds: int, requests: int) -> dict:
     from django.conf import settings
-    from django.core.handlers.exception import convert_exception_to_response
-    from django.core.handlers.wsgi import WSGIHandler
     from django.http import HttpResponse
-    from django.urls import ResolverMatch
-    from django.utils.module_loading import import_string
 
     from bench import floor_app, statements
+    from bench.ceiling_app import django_handler
     from models_registry.application_rows import current_application
     from mortar.wsgi import application as mortar
 
@@ -146,29 +148,14 @@ def measure_in_process(url: str, names, rounds: int, requests: int) -> dict:
         request.mortar_application = application  # as the view does, for the CORS check
         return HttpResponse(AT_ONCE_ANSWER, content_type="application/json")
 
-    def handler(middleware: list[str]) -> WSGIHandler:
-        """Django's WSGI handler around `answer_at_once`, through `middleware` only."""
-        chain = convert_exception_to_response(answer_at_once)
-        for path in reversed(middleware):
-            chain = convert_exception_to_response(import_string(path)(chain))
-
-        class Handler(WSGIHandler):
-            def load_middleware(self, is_async=False):
-                self._middleware_chain = chain
-
-            def resolve_request(self, request):
-                return ResolverMatch(answer_at_once, (), {}, url_name="data-api")
-
-        return Handler()
-
     api = list(settings.DATA_API_MIDDLEWARE)
     no_limit = [path for path in api if not path.endswith(".RateLimitMiddleware")]
     floor = floor_app.make_app(url, names.as_dict())
     apps = {
         "floor": (floor, query.floor_path),
-        "django": (handler([]), PATH),
-        "api_middleware": (handler(no_limit), PATH),
-        "rate_limit": (handler(api), PATH),
+        "django": (django_handler(answer_at_once, []), PATH),
+        "api_middleware": (django_handler(answer_at_once, no_limit), PATH),
+        "rate_limit": (django_handler(answer_at_once, api), PATH),
         "mortar": (mortar, PATH),
     }
     calls = {name: _caller(statements.post, app, path, query)
@@ -274,26 +261,34 @@ def render(every: dict) -> str:
     ]
     for results in every.values():
         http, inner, pings = results["http"], results["in_process"], results["redis"]
-        floor, mortar = http["floor"]["us"], http["mortar"]["us"]
+        floor, ceiling, mortar = (http[side]["us"] for side in ("floor", "ceiling", "mortar"))
         lines += [
             f"### {results['database']}: measured {results['date']}, Mortar at commit "
             f"{results['commit']}, {results['rounds']} rounds", "",
-            f"Over HTTP, C at concurrency 8 (Mortar under granian, the floor under gunicorn, "
-            f"rounds of {results['http_seconds']} s): µs of CPU per request, by process.", "",
-            "| process | the floor's C | Mortar's C |", "| --- | ---: | ---: |"]
+            f"Over HTTP, C at concurrency 8 (Mortar and C's ceiling under granian, the floor "
+            f"under gunicorn, rounds of {results['http_seconds']} s): µs of CPU per request, "
+            "by process. C's ceiling (`bench/ceiling_app.py`) is the floor's statement served "
+            "through Django's handler and Mortar's API middleware, the rate limit's take "
+            "included, with none of Mortar's endpoint.", "",
+            "| process | the floor's C | C's ceiling | Mortar's C |",
+            "| --- | ---: | ---: | ---: |"]
         for part in ("server", "PostgreSQL", "Redis", "wrk", "all"):
-            lines.append(f"| {part} | {floor[part]:.0f} | {mortar[part]:.0f} |")
-        ratio = http["mortar"]["requests_per_second"] / http["floor"]["requests_per_second"]
+            lines.append(f"| {part} | {floor[part]:.0f} | {ceiling[part]:.0f} | "
+                         f"{mortar[part]:.0f} |")
+        shares = {side: http[side]["requests_per_second"] / http["floor"]["requests_per_second"]
+                  for side in ("ceiling", "mortar")}
         lines += [
             f"| requests/s | {http['floor']['requests_per_second']:.0f} | "
-            f"{http['mortar']['requests_per_second']:.0f} ({ratio:.2f} of the floor; the "
-            f"floor's CPU over Mortar's: {floor['all'] / mortar['all']:.2f}) |", "",
+            + " | ".join(f"{http[side]['requests_per_second']:.0f} ({shares[side]:.2f} of the "
+                         f"floor; the floor's CPU over its own: "
+                         f"{floor['all'] / http[side]['us']['all']:.2f})"
+                         for side in ("ceiling", "mortar")) + " |", "",
             f"At 0.8, Mortar's C could spend {0.25 * floor['all']:.0f} µs of CPU per request "
-            f"above the floor's {floor['all']:.0f}; it spends "
-            f"{mortar['all'] - floor['all']:.0f}. Django's handler alone and one Redis take (in "
-            "the calling thread and in redis-server), measured one after another below, cost "
-            f"{inner['django'] + pings['take']['client'] + pings['take']['redis']:.0f} µs "
-            "together, before any of Mortar's own work.", "",
+            f"above the floor's {floor['all']:.0f}. C's ceiling spends "
+            f"{ceiling['all'] - floor['all']:.0f} above it, Mortar's C "
+            f"{mortar['all'] - floor['all']:.0f}: Mortar's endpoint (the document, the "
+            "principal, the plan, the answer) costs the difference, "
+            f"{mortar['all'] - ceiling['all']:.0f} µs.", "",
             f"In one thread, no HTTP ({results['requests_in_process']:,} requests a round): "
             "µs of CPU per request, and what each layer adds to the one above it. With an "
             "endpoint that answers at once, the rate limit waits for Redis's answer, which "

@@ -122,7 +122,7 @@ def _cpu_model() -> str:
 
 # -- saved results --------------------------------------------------------------------------
 
-FORMAT = 3  # of the saved results; 3: with the references beside C
+FORMAT = 4  # of the saved results; 3: with the references beside C; 4: and C's ceiling
 
 
 def save(vendor: str, results: dict) -> None:
@@ -245,18 +245,22 @@ def _references(vendor: str, results: dict) -> list[str]:
     """C beside the same server without parts of Mortar, each as a share of the floor's C."""
     titles, runs = results["references"]["titles"], results["references"]["runs"]
     lines = [f"### What C's floor leaves for Mortar ({VENDORS[vendor]})", "",
-             "Measured after the table above, in alternating rounds of their own, on the same "
-             "server settings (Mortar under granian, the floor under gunicorn).", "",
+             "Measured after the table above, in rounds of their own (the order reversed every "
+             "other round), on the same server settings (Mortar and C's ceiling under granian, "
+             "the floor under gunicorn); each share is the median of its rounds' ratios to the "
+             "floor's round of the same pass. C's ceiling is `bench/ceiling_app.py`: the floor's "
+             "own statement served through what every data API request passes before Mortar's "
+             "endpoint, so C's share cannot exceed its share without leaving Django's handler, "
+             "the API's headers or the rate limit's take per request.", "",
              "| server, request | conc. | req/s | p50 ms | share of the floor's req/s |",
              "| --- | ---: | ---: | ---: | ---: |"]
     for connections, run in runs.items():
-        floor = run["floor"]["requests_per_second"]
         for side, title in titles.items():
             measured = run[side]
             errors = f" — **{measured['errors']} HTTP errors**" if measured["errors"] else ""
             lines.append(f"| {title} | {connections} | {measured['requests_per_second']:.0f} "
                          f"| {measured['p50_ms']:.1f} "
-                         f"| {_ratio(measured['requests_per_second'] / floor)}{errors} |")
+                         f"| {_ratio(measured['share'])}{errors} |")
     lines.append("")
     return lines
 

@@ -65,13 +65,14 @@ def mortar(env: dict[str, str], log_path: Path):
 
 
 @contextmanager
-def mortar_server(env: dict[str, str], log_path: Path, options: tuple[str, ...] = ()):
+def mortar_server(env: dict[str, str], log_path: Path, options: tuple[str, ...] = (),
+                  app: str = "mortar.wsgi:application"):
     """`mortar`, yielding (its base URL, granian's main process); `options` come after
-    GRANIAN_OPTIONS (the last of an option given twice wins)."""
+    GRANIAN_OPTIONS (the last of an option given twice wins). `app`: another WSGI app served
+    the same way (with `--factory` in `options` for a factory)."""
     port = free_port()
     with _serving([sys.executable, "-m", "granian", *GRANIAN_OPTIONS, *options, "--host",
-                   "127.0.0.1", "--port", str(port), "mortar.wsgi:application"], port, env,
-                  log_path) as served:
+                   "127.0.0.1", "--port", str(port), app], port, env, log_path) as served:
         yield served
 
 

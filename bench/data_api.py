@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import urllib.request
@@ -142,18 +141,13 @@ def measure(mortar: str, floor: str, seconds: int, tasks: int) -> dict:
         for connections in CONCURRENCY:
             rounds: dict[str, list] = {side: [] for side in targets}
             for number in range(ROUNDS):
-                order = list(targets.items())
-                for side, url in order if number % 2 == 0 else order[::-1]:
+                for side, url in load.in_turn(targets, number):
                     rounds[side].append(load.run(url, query.template(), connections,
                                                  seconds, (1, tasks)))
             run = {side: median_round(measured) for side, measured in rounds.items()}
             for side in targets:
                 report.say_run(key, connections, side, run[side])
-            ratios = [mortar_round.requests_per_second / floor_round.requests_per_second
-                      for mortar_round, floor_round in zip(rounds["mortar"], rounds["floor"],
-                                                           strict=True)]
-            run["ratio"] = statistics.median(ratios)
-            run["rounds_ratios"] = ratios
+            run["ratio"] = load.median_ratio(rounds["mortar"], rounds["floor"])
             figures.setdefault(key, {})[str(connections)] = run
     return figures
 
@@ -188,15 +182,12 @@ def measure_references(urls: dict[str, str], seconds: int, tasks: int) -> dict:
     for connections in CONCURRENCY:
         rounds: dict[str, list] = {side: [] for side in targets}
         for number in range(ROUNDS):
-            order = list(targets.items())
-            for side, (url, method) in order if number % 2 == 0 else order[::-1]:
+            for side, (url, method) in load.in_turn(targets, number):
                 rounds[side].append(load.run(url, body[method], connections, seconds,
                                              (1, tasks), method))
         run = {side: median_round(measured) for side, measured in rounds.items()}
         for side in targets:
-            run[side]["share"] = statistics.median(
-                mine.requests_per_second / floor.requests_per_second
-                for mine, floor in zip(rounds[side], rounds["floor"], strict=True))
+            run[side]["share"] = load.median_ratio(rounds[side], rounds["floor"])
             report.say_run("ref", connections, side, run[side])
         figures[str(connections)] = run
     return figures

@@ -118,8 +118,7 @@ def measure_http(bench_url: str, names, tasks: int, rounds: int, seconds: int) -
             load.run(url, query.template(), 8, 1, (1, tasks))  # warm
         runs: dict[str, list] = {side: [] for side in targets}
         for number in range(rounds):
-            order = list(targets.items())
-            for side, (url, pid) in order if number % 2 == 0 else order[::-1]:
+            for side, (url, pid) in load.in_turn(targets, number):
                 runs[side].append(cpu_by_process(url, pid, query.template(), tasks, seconds))
     return {side: _median_run(side_runs) for side, side_runs in runs.items()}
 
@@ -165,8 +164,7 @@ def measure_in_process(url: str, names, rounds: int, requests: int) -> dict:
             call(number)
     spent: dict[str, list[float]] = {name: [] for name in calls}
     for number in range(rounds):
-        order = list(calls.items())
-        for name, call in order if number % 2 == 0 else order[::-1]:
+        for name, call in load.in_turn(calls, number):
             started = time.thread_time()
             for request in range(requests):
                 call(request * 7 % 90_000)
@@ -205,8 +203,7 @@ def measure_redis(calls: int, rounds: int) -> dict:
     kinds = {"ping": ping, "take": lambda: backend.take(NO_APPLICATION, buckets)}
     spent: dict[str, dict[str, list[float]]] = {k: {"client": [], "redis": []} for k in kinds}
     for number in range(rounds):
-        order = list(kinds.items())
-        for kind, call in order if number % 2 == 0 else order[::-1]:
+        for kind, call in load.in_turn(kinds, number):
             server_before, client_before = server_seconds(), time.thread_time()
             for _ in range(calls):
                 call()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
@@ -64,6 +65,20 @@ class Load:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def in_turn(items: dict, number: int) -> list:
+    """`items`' (key, value) pairs in order in even rounds and reversed in odd ones: each side
+    goes first in turn, so that a slow spell of the machine does not fall on one side only."""
+    pairs = list(items.items())
+    return pairs if number % 2 == 0 else pairs[::-1]
+
+
+def median_ratio(rounds: list[Load], floor_rounds: list[Load]) -> float:
+    """The median of each round's requests/s over the floor's round of the same pass (this
+    machine's drift moves it less than a ratio of two median rounds)."""
+    return statistics.median(mine.requests_per_second / floor.requests_per_second
+                             for mine, floor in zip(rounds, floor_rounds, strict=True))
 
 
 def ensure_wrk() -> str:

@@ -9,17 +9,23 @@ import math
 from django.http import HttpRequest, HttpResponse
 
 from apps.error_codes import ErrorCode
+from models_registry.lru import report
 
 from .policy import Bucket, Decision
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+POLICIES_KEPT = 1024  # a few distinct sets of limits per application
 
 
-@functools.lru_cache(maxsize=1024)  # a few distinct limits per application, made once
+@functools.lru_cache(maxsize=POLICIES_KEPT)  # each set of limits' header made once
 def policy_header(buckets: tuple[Bucket, ...]) -> str:
     """RateLimit-Policy in the IETF draft's form: "minute";q=200;w=60, ..."""
     return ", ".join(f'"{b.name}";q={b.capacity};w={max(1, math.ceil(b.period_seconds))}'
                      for b in buckets)
+
+
+report("rate-limit policy headers", lambda: policy_header.cache_info().currsize,
+       lambda: POLICIES_KEPT)
 
 
 def add_headers(response: HttpResponse, decision: Decision) -> None:

@@ -11,7 +11,7 @@ from graphql.language import Lexer, Source, TokenKind
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.data_api.request.documents import lex
+from apps.data_api.request.documents import MAX_TOKENS, lex
 
 LITERAL_KINDS = {TokenKind.INT, TokenKind.FLOAT, TokenKind.STRING, TokenKind.BLOCK_STRING}
 SORTS = {TokenKind.INT: "number", TokenKind.FLOAT: "number", TokenKind.STRING: "string",
@@ -67,6 +67,16 @@ def test_literals_read_fast_are_the_lexers_literals(text):
     assert expected is not None, "the fast reader accepted a text graphql-core cannot lex"
     literals = [(kind, value) for kind, value in expected if kind in LITERAL_KINDS]
     assert read[1] == literals
+
+
+@settings(max_examples=int(os.environ.get("MORTAR_HYPOTHESIS_EXAMPLES", 200)), deadline=None)
+@given(texts)
+def test_a_long_text_is_read_as_its_short_self(text):
+    """Past MAX_TOKENS characters a text is read a token at a time, to count its tokens, not
+    in runs of names: spaces that take it there change neither its literals nor its shape."""
+    padding = " " * MAX_TOKENS
+    short, long = lex(text), lex(text + padding)
+    assert long == (None if short is None else (short[0] + padding, short[1]))
 
 
 @settings(max_examples=int(os.environ.get("MORTAR_HYPOTHESIS_EXAMPLES", 200)), deadline=None)

@@ -141,15 +141,19 @@ class DocumentCache:
 
 # Runs are matched possessively (++, *+): an unclosed string must not backtrack through every
 # way of splitting its text.
-_TOKENS = re.compile(r"""
+_ALTERNATIVES = r"""
     (?P<block>"{3}(?:[^"\\]++|\\"{3}|\\|"(?!""))*+"{3})
   | (?P<unclosed>"{3})
   | (?P<string>"(?:[^"\\\n\r]++|\\.)*+")
   | (?P<comment>\#[^\n\r]*)
-  | (?P<name>[_A-Za-z][_0-9A-Za-z]*|\.\.\.|[!$&():=@\[\]{}|])
+  | (?P<name>%s)
   | (?P<number>-?[0-9][0-9.eE+-]*(?![_A-Za-z.]))
   | (?P<stray>[^ \t\n\r,\ufeff!$&():=@\[\]{}|])
-""", re.VERBOSE)
+"""
+_NAME = r"[_A-Za-z][_0-9A-Za-z]*|\.\.\.|[!$&():=@\[\]{}|]"
+_TOKENS = re.compile(_ALTERNATIVES % _NAME, re.VERBOSE)  # a token a match, to count them
+# Names and punctuators, with what separates them, a run a match: only literals reach Python.
+_RUNS = re.compile(_ALTERNATIVES % rf"(?:{_NAME}|[ \t\n\r,\ufeff])++", re.VERBOSE)
 # What GraphQL allows nowhere in a document (only escaped, in strings).
 _NEVER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?P<float>(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)")
@@ -170,8 +174,10 @@ def lex(text: str) -> tuple[str, list[tuple[TokenKind, str]]] | None:
     plain = _NEVER.search(text) is None
     parts, literals, end = [], [], 0
     # Counted to the end (or to MAX_TOKENS) even once the text is known not to be plain, so
-    # that the parser, which reads it then, never meets more tokens than that.
-    for count, match in enumerate(_TOKENS.finditer(text)):
+    # that the parser, which reads it then, never meets more tokens than that. A text of no
+    # more characters than MAX_TOKENS has no more tokens: it is read in runs, uncounted.
+    tokens = _RUNS if len(text) <= MAX_TOKENS else _TOKENS
+    for count, match in enumerate(tokens.finditer(text)):
         if count >= MAX_TOKENS:
             raise TooManyTokens
         kind = match.lastgroup

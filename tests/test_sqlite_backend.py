@@ -12,12 +12,16 @@ pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's backend")]
 
 
-def test_a_statement_run_again_binds_its_new_parameters():
+def test_a_statement_run_again_binds_its_new_parameters_through_its_kept_conversion():
     sql = "SELECT %s, '100%%', %s"
     with connection.cursor() as cursor:
-        for params in ([1, "a"], [2, "b"], [3, "c"]):
+        cursor.execute(sql, [1, "a"])
+        assert cursor.fetchone() == (1, "100%", "a")
+        kept = _qmark_style.cache_info().hits
+        for params in ([2, "b"], [3, "c"]):
             cursor.execute(sql, params)
             assert cursor.fetchone() == (params[0], "100%", params[1])
+    assert _qmark_style.cache_info().hits >= kept + 2  # (other threads may run statements too)
 
 
 def test_a_statement_too_long_to_keep_is_converted_each_time():

@@ -28,6 +28,12 @@ def report(name: str, size: Callable[[], int], bound: Callable[[], int]) -> None
     _reported[name] = (size, bound)
 
 
+def report_cached(name: str, function) -> None:
+    """Have `cache_sizes` report a function wrapped in functools.lru_cache: its entries and
+    its maxsize, as the cache itself tells them."""
+    report(name, lambda: function.cache_info().currsize, lambda: function.cache_info().maxsize)
+
+
 def cache_sizes() -> dict[str, dict[str, int]]:
     """Every cache of this process by name: how many there are (one per schema version for a
     schema's caches), their entries together, and how many they may hold together."""

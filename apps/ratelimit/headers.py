@@ -9,7 +9,7 @@ import math
 from django.http import HttpRequest, HttpResponse
 
 from apps.error_codes import ErrorCode
-from models_registry.lru import report
+from models_registry.lru import report_cached
 
 from .policy import Bucket, Decision
 
@@ -24,8 +24,7 @@ def policy_header(buckets: tuple[Bucket, ...]) -> str:
                      for b in buckets)
 
 
-report("rate-limit policy headers", lambda: policy_header.cache_info().currsize,
-       lambda: POLICIES_KEPT)
+report_cached("rate-limit policy headers", policy_header)
 
 
 def add_headers(response: HttpResponse, decision: Decision) -> None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from django.db.backends.sqlite3 import base
 
-from models_registry.lru import report
+from models_registry.lru import report_cached
 
 CONVERSIONS_KEPT = 512
 LONGEST_KEPT = 8_192  # characters: a bulk write's long statement is converted each time
@@ -23,8 +23,7 @@ def _qmark_style(query: str) -> str:
     return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
 
 
-report("SQLite placeholder conversions", lambda: _qmark_style.cache_info().currsize,
-       lambda: CONVERSIONS_KEPT)
+report_cached("SQLite placeholder conversions", _qmark_style)
 
 
 class SQLiteCursorWrapper(base.SQLiteCursorWrapper):

@@ -1,9 +1,10 @@
 """The bounded cache behind every per-process cache."""
 
+import functools
 import gc
 import threading
 
-from models_registry.lru import LruCache, cache_sizes, report
+from models_registry.lru import LruCache, cache_sizes, report, report_cached
 
 
 def test_the_least_recently_used_entry_goes_first():
@@ -58,3 +59,14 @@ def test_every_cache_reports_its_entries_and_bound_by_name():
     del first, second  # a cache that is gone (a schema version replaced) is not reported
     gc.collect()
     assert "test cache" not in cache_sizes()
+
+
+def test_a_cached_function_reports_its_entries_and_its_maxsize():
+    @functools.lru_cache(maxsize=4)
+    def doubled(number: int) -> int:
+        return 2 * number
+
+    report_cached("test function", doubled)
+    for number in (1, 2, 2, 3):
+        doubled(number)
+    assert cache_sizes()["test function"] == {"caches": 1, "entries": 3, "bound": 4}

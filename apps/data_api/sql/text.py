@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection
 
-from models_registry.lru import report
+from models_registry.lru import report_cached
 
 
 @dataclass(slots=True)
@@ -77,4 +77,4 @@ class Aliases:
         return f"t{self.count - 1}"
 
 
-report("quoted names", lambda: q.cache_info().currsize, lambda: QUOTED_KEPT)
+report_cached("quoted names", q)

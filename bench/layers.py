@@ -10,7 +10,10 @@ over every process a request passes through (the web server, PostgreSQL, Redis, 
 - in one thread (no HTTP): CPU per request of the floor's C, Django's handler alone with an
   endpoint that answers at once, Mortar's API middleware around that endpoint without and
   with the rate limit (its Redis take), and Mortar's C: what each layer adds;
-- Redis: CPU per call, in the calling thread and in redis-server, of a PING and of a take.
+- Redis: CPU per call, in the calling thread and in redis-server, of a PING and of a take;
+- A, B and C, each whole request in one thread beside its data statement run again alone (on a
+  psycopg connection of its own, prepared), Mortar's and the floor's: how much of Mortar's
+  gap is its statement and how much the work around it.
 
 Usage: python -m bench.layers [--quick]   (make bench runs it on PostgreSQL, with Redis)
 """
@@ -37,6 +40,9 @@ from bench.data_api import (
 ROUNDS = 6  # alternating, per measurement; the median is shown
 HTTP_SECONDS = 4
 IN_PROCESS_REQUESTS = 2_000
+ALONE_QUERIES = ("A", "B", "C")
+ALONE_RECORD = 4242  # C's record, in both statements alone
+ALONE_SECONDS = 1.0  # per round and side: the number of runs follows from the first round
 REDIS_CALLS = 10_000
 TICKS = os.sysconf("SC_CLK_TCK")
 AT_ONCE_ANSWER = "{\"data\":{\"oneTask\":null}}"
@@ -214,6 +220,81 @@ def measure_redis(calls: int, rounds: int) -> dict:
             for kind, sides in spent.items()}
 
 
+# -- statements alone: the whole request beside its statement --------------------------------
+
+def measure_alone(url: str, names, rounds: int) -> dict:
+    """Per query: ms per whole request in one thread (through Mortar's WSGI handler, through
+    the floor's WSGI app) and ms per run of its data statement alone, each side's statement
+    prepared on a psycopg connection of its own; medians of alternating rounds."""
+    import psycopg
+
+    from bench import floor_app
+
+    floor = floor_app.make_app(url, names.as_dict())
+    floor_sql = floor_app.statements("postgresql", names.as_dict())
+    with psycopg.connect(url, autocommit=True) as own:
+        return {key: _timed_in_turn(_alone_calls(key, floor, floor_sql[key.lower()], own),
+                                    rounds)
+                for key in ALONE_QUERIES}
+
+
+def _alone_calls(key: str, floor, floor_sql: str, own) -> dict:
+    """Query `key`'s four calls: each side's whole request, each side's statement alone."""
+    from bench import floor_app, statements
+    from mortar.wsgi import application as mortar
+
+    query = QUERIES[key]
+    body = query.body(ALONE_RECORD)
+    floor_params = {"id": ALONE_RECORD} if key == "C" else dict(floor_app.PAGE_PARAMS)
+
+    def mortar_request():
+        statements.post(mortar, PATH, body)
+
+    mortar_sql, mortar_params = _data_statement(mortar_request)
+    return {
+        "mortar": mortar_request,
+        "floor": lambda: statements.post(floor, query.floor_path, body),
+        "mortar_statement": lambda: own.execute(mortar_sql, mortar_params,
+                                                prepare=True).fetchall(),
+        "floor_statement": lambda: own.execute(floor_sql, floor_params,
+                                               prepare=True).fetchall(),
+    }
+
+
+def _data_statement(request) -> tuple[str, list]:
+    """The SQL and parameters of the last statement `request()` ran through Django."""
+    from django.db import connection
+
+    seen = []
+
+    def keep(execute, sql, params, many, context):
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    request()  # warm: the plan cached, as in the bench's requests
+    with connection.execute_wrapper(keep):
+        request()
+    return seen[-1]
+
+
+def _timed_in_turn(calls: dict, rounds: int) -> dict[str, float]:
+    """ms per call of each of `calls`, the median of alternating rounds of ALONE_SECONDS."""
+    runs = {}
+    for name, call in calls.items():  # warm, and how many calls fill a round
+        started = time.perf_counter()
+        for _ in range(20):
+            call()
+        runs[name] = max(5, int(ALONE_SECONDS * 20 / (time.perf_counter() - started)))
+    spent: dict[str, list[float]] = {name: [] for name in calls}
+    for number in range(rounds):
+        for name, call in load.in_turn(calls, number):
+            started = time.perf_counter()
+            for _ in range(runs[name]):
+                call()
+            spent[name].append((time.perf_counter() - started) / runs[name] * 1e3)
+    return {name: statistics.median(values) for name, values in spent.items()}
+
+
 # -- the section -----------------------------------------------------------------------------
 
 def build_and_measure(url: str, quick: bool) -> dict:
@@ -226,11 +307,13 @@ def build_and_measure(url: str, quick: bool) -> dict:
     in_process = measure_in_process(url, names, rounds, 300 if quick else IN_PROCESS_REQUESTS)
     print("  Redis: a PING beside a take", flush=True)
     redis_calls = measure_redis(1_000 if quick else REDIS_CALLS, rounds)
+    print("  A, B and C in one thread beside their statements alone", flush=True)
+    alone = measure_alone(url, names, rounds)
     connection.close()
     print("  over HTTP at concurrency 8: CPU per request by process", flush=True)
     http = measure_http(url, names, filled["tasks"], rounds, 2 if quick else HTTP_SECONDS)
     results = {"vendor": vendor, "database": version, "rounds": rounds, "http": http,
-               "in_process": in_process, "redis": redis_calls,
+               "in_process": in_process, "redis": redis_calls, "alone": alone,
                "requests_in_process": 300 if quick else IN_PROCESS_REQUESTS,
                "redis_calls": 1_000 if quick else REDIS_CALLS,
                "http_seconds": 2 if quick else HTTP_SECONDS, **report.environment()}
@@ -305,7 +388,31 @@ def render(every: dict) -> str:
             f"| PING | {pings['ping']['client']:.0f} | {pings['ping']['redis']:.0f} |",
             f"| a take (the rate limit's script) | {pings['take']['client']:.0f} | "
             f"{pings['take']['redis']:.0f} |", ""]
+        lines += render_alone(results.get("alone"))
     return "\n".join(lines)
+
+
+def render_alone(alone: dict | None) -> list[str]:
+    if not alone:  # a section saved before this measurement existed
+        return []
+    lines = [
+        "A, B and C in one thread, no HTTP: ms per whole request (Mortar through its WSGI "
+        "handler, the floor through its WSGI app), and ms per run of the request's data "
+        "statement alone (each side's, prepared, on a psycopg connection of its own; C for "
+        f"record {ALONE_RECORD}). What Mortar's request costs beyond its statement is the work "
+        "around it: Django's handler, the API's middleware and the take, the document, the "
+        "principal, the plan and the answer.", "",
+        "| query | Mortar: request | its statement alone | the rest | the floor: request | "
+        "its statement alone | the rest | Mortar's share of the floor's speed: request | "
+        "statement |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key, ms in alone.items():
+        lines.append(
+            f"| {key} | {ms['mortar']:.3f} | {ms['mortar_statement']:.3f} | "
+            f"{ms['mortar'] - ms['mortar_statement']:.3f} | {ms['floor']:.3f} | "
+            f"{ms['floor_statement']:.3f} | {ms['floor'] - ms['floor_statement']:.3f} | "
+            f"{ms['floor'] / ms['mortar']:.2f} | "
+            f"{ms['floor_statement'] / ms['mortar_statement']:.2f} |")
+    return lines + [""]
 
 
 def main(argv: list[str] | None = None) -> int:

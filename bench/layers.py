@@ -11,9 +11,9 @@ over every process a request passes through (the web server, PostgreSQL, Redis, 
   endpoint that answers at once, Mortar's API middleware around that endpoint without and
   with the rate limit (its Redis take), and Mortar's C: what each layer adds;
 - Redis: CPU per call, in the calling thread and in redis-server, of a PING and of a take;
-- A, B and C, each whole request in one thread beside its data statement run again alone (on a
-  psycopg connection of its own, prepared), Mortar's and the floor's: how much of Mortar's
-  gap is its statement and how much the work around it.
+- A, B and C, each whole request in one thread beside its data statement run again alone
+  (prepared, on one psycopg connection of the bench's), Mortar's and the floor's: how much of
+  Mortar's gap is its statement and how much the work around it.
 
 Usage: python -m bench.layers [--quick]   (make bench runs it on PostgreSQL, with Redis)
 """
@@ -21,6 +21,7 @@ Usage: python -m bench.layers [--quick]   (make bench runs it on PostgreSQL, wit
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import statistics
@@ -41,8 +42,8 @@ ROUNDS = 6  # alternating, per measurement; the median is shown
 HTTP_SECONDS = 4
 IN_PROCESS_REQUESTS = 2_000
 ALONE_QUERIES = ("A", "B", "C")
-ALONE_RECORD = 4242  # C's record, in both statements alone
-ALONE_SECONDS = 1.0  # per round and side: the number of runs follows from the first round
+ALONE_RECORD = 4242  # C's record, in both statements alone (C's requests ask for a new one)
+ALONE_SECONDS = 1.0  # per round and side (0.2 with --quick): the calls follow from a first timing
 REDIS_CALLS = 10_000
 TICKS = os.sysconf("SC_CLK_TCK")
 AT_ONCE_ANSWER = "{\"data\":{\"oneTask\":null}}"
@@ -222,10 +223,11 @@ def measure_redis(calls: int, rounds: int) -> dict:
 
 # -- statements alone: the whole request beside its statement --------------------------------
 
-def measure_alone(url: str, names, rounds: int) -> dict:
-    """Per query: ms per whole request in one thread (through Mortar's WSGI handler, through
-    the floor's WSGI app) and ms per run of its data statement alone, each side's statement
-    prepared on a psycopg connection of its own; medians of alternating rounds."""
+def measure_alone(url: str, names, rounds: int, seconds: float) -> dict:
+    """Per query: wall ms per whole request in one thread (through Mortar's WSGI handler,
+    through the floor's WSGI app) and per run of its data statement alone, each side's
+    statement prepared on one psycopg connection of the bench's; medians of alternating
+    rounds of `seconds`."""
     import psycopg
 
     from bench import floor_app
@@ -233,27 +235,30 @@ def measure_alone(url: str, names, rounds: int) -> dict:
     floor = floor_app.make_app(url, names.as_dict())
     floor_sql = floor_app.statements("postgresql", names.as_dict())
     with psycopg.connect(url, autocommit=True) as own:
-        return {key: _timed_in_turn(_alone_calls(key, floor, floor_sql[key.lower()], own),
-                                    rounds)
+        return {key: _timed_in_turn(
+                    _alone_calls(key, floor, floor_sql[key.lower()], names.task, own),
+                    rounds, seconds)
                 for key in ALONE_QUERIES}
 
 
-def _alone_calls(key: str, floor, floor_sql: str, own) -> dict:
-    """Query `key`'s four calls: each side's whole request, each side's statement alone."""
+def _alone_calls(key: str, floor, floor_sql: str, task_table: str, own) -> dict:
+    """Query `key`'s four calls: each side's whole request (C's for a new record each time, as
+    in the bench's load, so that Mortar reads a new document), each side's statement alone."""
     from bench import floor_app, statements
     from mortar.wsgi import application as mortar
 
     query = QUERIES[key]
-    body = query.body(ALONE_RECORD)
+    record = itertools.count()
+
+    def body() -> str:  # A's and B's texts have no record in them: always the same
+        return query.body(1 + next(record) * 7 % 90_000)
+
     floor_params = {"id": ALONE_RECORD} if key == "C" else dict(floor_app.PAGE_PARAMS)
-
-    def mortar_request():
-        statements.post(mortar, PATH, body)
-
-    mortar_sql, mortar_params = _data_statement(mortar_request)
+    mortar_sql, mortar_params = _data_statement(
+        lambda: statements.post(mortar, PATH, query.body(ALONE_RECORD)), task_table)
     return {
-        "mortar": mortar_request,
-        "floor": lambda: statements.post(floor, query.floor_path, body),
+        "mortar": lambda: statements.post(mortar, PATH, body()),
+        "floor": lambda: statements.post(floor, query.floor_path, body()),
         "mortar_statement": lambda: own.execute(mortar_sql, mortar_params,
                                                 prepare=True).fetchall(),
         "floor_statement": lambda: own.execute(floor_sql, floor_params,
@@ -261,8 +266,8 @@ def _alone_calls(key: str, floor, floor_sql: str, own) -> dict:
     }
 
 
-def _data_statement(request) -> tuple[str, list]:
-    """The SQL and parameters of the last statement `request()` ran through Django."""
+def _data_statement(request, task_table: str) -> tuple[str, list]:
+    """The SQL and parameters of the one statement `request()` ran on the task table."""
     from django.db import connection
 
     seen = []
@@ -274,17 +279,20 @@ def _data_statement(request) -> tuple[str, list]:
     request()  # warm: the plan cached, as in the bench's requests
     with connection.execute_wrapper(keep):
         request()
-    return seen[-1]
+    data = [(sql, params) for sql, params in seen if task_table in sql]
+    if len(data) != 1:
+        raise RuntimeError(f"{len(data)} statements read the task table, not one")
+    return data[0]
 
 
-def _timed_in_turn(calls: dict, rounds: int) -> dict[str, float]:
-    """ms per call of each of `calls`, the median of alternating rounds of ALONE_SECONDS."""
+def _timed_in_turn(calls: dict, rounds: int, seconds: float) -> dict[str, float]:
+    """Wall ms per call of each of `calls`, the median of alternating rounds of `seconds`."""
     runs = {}
     for name, call in calls.items():  # warm, and how many calls fill a round
         started = time.perf_counter()
         for _ in range(20):
             call()
-        runs[name] = max(5, int(ALONE_SECONDS * 20 / (time.perf_counter() - started)))
+        runs[name] = max(5, int(seconds * 20 / (time.perf_counter() - started)))
     spent: dict[str, list[float]] = {name: [] for name in calls}
     for number in range(rounds):
         for name, call in load.in_turn(calls, number):
@@ -308,7 +316,7 @@ def build_and_measure(url: str, quick: bool) -> dict:
     print("  Redis: a PING beside a take", flush=True)
     redis_calls = measure_redis(1_000 if quick else REDIS_CALLS, rounds)
     print("  A, B and C in one thread beside their statements alone", flush=True)
-    alone = measure_alone(url, names, rounds)
+    alone = measure_alone(url, names, rounds, 0.2 if quick else ALONE_SECONDS)
     connection.close()
     print("  over HTTP at concurrency 8: CPU per request by process", flush=True)
     http = measure_http(url, names, filled["tasks"], rounds, 2 if quick else HTTP_SECONDS)
@@ -396,12 +404,13 @@ def render_alone(alone: dict | None) -> list[str]:
     if not alone:  # a section saved before this measurement existed
         return []
     lines = [
-        "A, B and C in one thread, no HTTP: ms per whole request (Mortar through its WSGI "
-        "handler, the floor through its WSGI app), and ms per run of the request's data "
-        "statement alone (each side's, prepared, on a psycopg connection of its own; C for "
-        f"record {ALONE_RECORD}). What Mortar's request costs beyond its statement is the work "
-        "around it: Django's handler, the API's middleware and the take, the document, the "
-        "principal, the plan and the answer.", "",
+        "A, B and C in one thread, no HTTP, wall time: ms per whole request (Mortar through "
+        "its WSGI handler, the floor through its WSGI app; C for a new record each request, "
+        "so Mortar reads a new document each time), and ms per run of the request's data "
+        "statement alone (each side's, prepared, on one psycopg connection of the bench's; C "
+        f"for record {ALONE_RECORD}). What Mortar's request costs beyond its statement is the "
+        "work around it: Django's handler, the API's middleware and the take, the document, "
+        "the principal, the plan, Django's cursor and the answer.", "",
         "| query | Mortar: request | its statement alone | the rest | the floor: request | "
         "its statement alone | the rest | Mortar's share of the floor's speed: request | "
         "statement |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

@@ -142,27 +142,15 @@ def inspect_statements(docs: dict[str, str], task_table: str, repeats: int) -> d
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
 
-    from bench.statements import post
+    from bench.statements import data_statement
 
     handler = WSGIHandler()
     found = {}
     for case, document in docs.items():
-        body = json.dumps({"query": document})
-        post(handler, PATH, body)  # warm: the application's schema, the document's plan
-        executed: list[tuple[str, object]] = []
-
-        def capture(execute, sql, params, many, context, executed=executed):
-            executed.append((sql, params))
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(capture):
-            post(handler, PATH, body)
-        data = [(sql, params) for sql, params in executed if task_table in sql]
-        if len(data) != 1:
-            raise RuntimeError(f"{case}: {len(data)} statements read the task table")
-        sql, params = data[0]
-        found[case] = {"statements": len(executed), "statement_ms": statement_ms(sql, params,
-                                                                                 repeats),
+        sql, params, statements = data_statement(handler, PATH, json.dumps({"query": document}),
+                                                 task_table)
+        found[case] = {"statements": statements, "statement_ms": statement_ms(sql, params,
+                                                                             repeats),
                        **plan(sql, params, task_table, text=case == "cursor_900")}
     connection.close()
     return found

@@ -254,8 +254,8 @@ def _alone_calls(key: str, floor, floor_sql: str, task_table: str, own) -> dict:
         return query.body(1 + next(record) * 7 % 90_000)
 
     floor_params = {"id": ALONE_RECORD} if key == "C" else dict(floor_app.PAGE_PARAMS)
-    mortar_sql, mortar_params = _data_statement(
-        lambda: statements.post(mortar, PATH, query.body(ALONE_RECORD)), task_table)
+    mortar_sql, mortar_params, _ = statements.data_statement(
+        mortar, PATH, query.body(ALONE_RECORD), task_table)
     return {
         "mortar": lambda: statements.post(mortar, PATH, body()),
         "floor": lambda: statements.post(floor, query.floor_path, body()),
@@ -264,25 +264,6 @@ def _alone_calls(key: str, floor, floor_sql: str, task_table: str, own) -> dict:
         "floor_statement": lambda: own.execute(floor_sql, floor_params,
                                                prepare=True).fetchall(),
     }
-
-
-def _data_statement(request, task_table: str) -> tuple[str, list]:
-    """The SQL and parameters of the one statement `request()` ran on the task table."""
-    from django.db import connection
-
-    seen = []
-
-    def keep(execute, sql, params, many, context):
-        seen.append((sql, params))
-        return execute(sql, params, many, context)
-
-    request()  # warm: the plan cached, as in the bench's requests
-    with connection.execute_wrapper(keep):
-        request()
-    data = [(sql, params) for sql, params in seen if task_table in sql]
-    if len(data) != 1:
-        raise RuntimeError(f"{len(data)} statements read the task table, not one")
-    return data[0]
 
 
 def _timed_in_turn(calls: dict, rounds: int, seconds: float) -> dict[str, float]:

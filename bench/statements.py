@@ -45,6 +45,24 @@ def post(handler, path: str, body: str, method: str = "POST") -> bytes:
     return content
 
 
+def data_statement(handler, path: str, body: str, task_table: str) -> tuple[str, object, int]:
+    """A warm request's one statement on the task table (its SQL and parameters, as they went
+    to the database) and how many statements the request ran through Django's cursor."""
+    executed: list[tuple[str, object]] = []
+
+    def capture(execute, sql, params, many, context):
+        executed.append((sql, params))
+        return execute(sql, params, many, context)
+
+    post(handler, path, body)  # warm: the application's schema, the document's plan
+    with connection.execute_wrapper(capture):
+        post(handler, path, body)
+    data = [(sql, params) for sql, params in executed if task_table in sql]
+    if len(data) != 1:
+        raise RuntimeError(f"{len(data)} statements read the task table, not one: {body}")
+    return *data[0], len(executed)
+
+
 def count(path: str, bodies: list[str]) -> dict:
     """Statements per request for `bodies` (one after another, after a warm-up request each)."""
     handler = WSGIHandler()
